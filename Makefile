@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine:
+#   make demo   create .venv, install funnelsim, compare the siloed and aligned presets
+#   make test   install the test extras and run the whole suite (lint, tests, notebooks)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,notebooks,dask,parquet]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/funnelsim compare scenarios/siloed.toml scenarios/aligned.toml
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

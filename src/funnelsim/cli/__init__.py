@@ -1,0 +1,18 @@
+"""The ``funnelsim`` command line: one module per group of commands, all on one Typer app.
+
+Each module registers its commands on `app` when imported; keep them thin (parse, call the public
+API, print).
+"""
+
+from __future__ import annotations
+
+from . import core  # noqa: F401  (registers validate, run, compare)
+from .common import app
+
+
+def main() -> None:
+    """Entry point of the ``funnelsim`` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

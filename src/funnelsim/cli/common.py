@@ -1,0 +1,92 @@
+"""What every command shares: the Typer app, common options, error handling and printing.
+
+Exit status: 0 success, 2 bad input (with a message naming the file and key), 1 anything else.
+With ``--json`` stdout holds one JSON document; progress and warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ScenarioError, ScenarioWarning, UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Simulate a B2B revenue funnel and compare aligned and siloed sales-marketing policies.",
+)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario key, e.g. --set sales.reps=7 (repeatable)."),
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's run.seed).")]
+RepsOpt = Annotated[
+    int | None, typer.Option(help="Replications (default: the scenario's run.replications).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+
+
+def echo_err(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    prefix = "warning" if issubclass(category, ScenarioWarning) else category.__name__
+    echo_err(f"{prefix}: {message}")
+
+
+def handled(fn):
+    """Turn user errors into exit 2 with a clear message, anything else into exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        warnings.showwarning = _show_warning
+        try:
+            return fn(*args, **kwargs)
+        except (ScenarioError, UsageError) as exc:
+            echo_err(f"error: {exc}")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            echo_err("interrupted")
+            raise typer.Exit(130) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if os.environ.get("FUNNELSIM_DEBUG"):
+                raise
+            echo_err(f"funnelsim: unexpected error: {type(exc).__name__}: {exc}")
+            echo_err("(set FUNNELSIM_DEBUG=1 to see the traceback, and please report it)")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def progress_flag(quiet: bool) -> bool | None:
+    """False when --quiet, else None: a bar only where a person is watching (a terminal)."""
+    return False if quiet else None
+
+
+def print_json(doc: dict) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+
+
+def print_frame(title: str, frame) -> None:
+    import pandas as pd
+
+    with pd.option_context(
+        "display.max_rows", None, "display.width", 200, "display.max_colwidth", 60
+    ):
+        typer.echo(title)
+        typer.echo(frame.to_string())

@@ -1,0 +1,89 @@
+"""Core commands: validate, run, compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import api
+from ..formatting import comparison_text_frame, summary_text_frame
+from .common import (
+    JsonOpt,
+    QuietOpt,
+    RepsOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    echo_err,
+    handled,
+    print_frame,
+    print_json,
+    progress_flag,
+)
+
+
+@app.command()
+@handled
+def validate(scenario: ScenarioArg, sets: SetOpt = None) -> None:
+    """Check a scenario file without running it."""
+    s = api.load(scenario, sets or [])
+    typer.echo(f"{scenario}: ok ({s.name})")
+
+
+@app.command()
+@handled
+def run(
+    scenario: ScenarioArg,
+    sets: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: RepsOpt = None,
+    json_out: JsonOpt = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Write KPIs, summary, ledger and attempts to this folder.")
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run one scenario for R replications and print every KPI with its 95% CI."""
+    s = api.load(scenario, sets or [])
+    result = api.run(
+        s, replications, seed, keep_records=out is not None, progress=progress_flag(quiet)
+    )
+    if out is not None:
+        written = api.write_run(result, out)
+        echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
+    if json_out:
+        print_json(result.to_dict())
+        return
+    print_frame(
+        f"{s.name}: {result.replications} replications, seed {result.seed}, "
+        f"horizon {s.run.horizon_days:g} days (cohort: arrivals from day {s.run.warmup_days:g})",
+        summary_text_frame(result.summary()),
+    )
+
+
+@app.command()
+@handled
+def compare(
+    baseline: ScenarioArg,
+    alternative: ScenarioArg,
+    sets: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: RepsOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compare two scenarios on common random numbers, with paired 95% CIs of the differences."""
+    a = api.load(baseline, sets or [])
+    b = api.load(alternative, sets or [])
+    comp = api.compare(a, b, replications, seed, progress=progress_flag(quiet))
+    if json_out:
+        print_json(comp.to_dict())
+        return
+    print_frame(
+        f"{b.name} vs {a.name}: {comp.baseline.replications} paired replications, seed "
+        f"{comp.baseline.seed} (diff = {b.name} - {a.name}; * = the 95% CI excludes zero)",
+        comparison_text_frame(comp.table()),
+    )

@@ -1,0 +1,53 @@
+"""Write a run's results to a folder: tidy CSVs (and Parquet when pyarrow is installed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .. import __version__
+from .replications import RunResult
+
+
+def write_run(result: RunResult, out: str | Path) -> list[Path]:
+    """Write ``kpis.csv`` (one row per replication), ``summary.csv``, ``ledger.csv`` and
+    ``attempts.csv`` (all replications, with a ``replication`` column) and ``run.json``
+    (scenario, seed, version). Returns the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    result.kpis.to_csv(out / "kpis.csv")
+    result.summary().to_csv(out / "summary.csv")
+    written += [out / "kpis.csv", out / "summary.csv"]
+    if result.records:
+        ledgers = pd.concat(
+            [result.ledger(r).assign(replication=r) for r in result.kpis.index], ignore_index=True
+        )
+        attempts = pd.concat(
+            [result.attempts(r).assign(replication=r) for r in result.kpis.index], ignore_index=True
+        )
+        for name, frame in (("ledger", ledgers), ("attempts", attempts)):
+            frame.to_csv(out / f"{name}.csv", index=False)
+            written.append(out / f"{name}.csv")
+            if _has_pyarrow():
+                frame.to_parquet(out / f"{name}.parquet", index=False)
+                written.append(out / f"{name}.parquet")
+    meta = {
+        "funnelsim_version": __version__,
+        "scenario": result.scenario.to_dict(),
+        "seed": result.seed,
+        "replications": [int(r) for r in result.kpis.index],
+    }
+    (out / "run.json").write_text(json.dumps(meta, indent=2, default=str))
+    written.append(out / "run.json")
+    return written
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True

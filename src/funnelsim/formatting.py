@@ -1,0 +1,81 @@
+"""Human-readable numbers and tables for terminals and notebooks."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .results import UNITS
+
+
+def fmt(value: float, unit: str) -> str:
+    """A number as a reader expects it for its unit: 35.2%, $1.24M, 4.2 h, 1,234.5."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "rate":
+        return f"{value:.1%}"
+    if unit == "currency":
+        return money(value)
+    if unit == "hours":
+        return f"{value:,.2f} h"
+    if unit == "days":
+        return f"{value:,.1f} d"
+    if unit == "count":
+        return f"{value:,.1f}" if value != round(value) else f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def money(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    for cut, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= cut:
+            return f"{sign}${v / cut:,.2f}{suffix}"
+    return f"{sign}${v:,.0f}"
+
+
+def unit_of(kpi: str) -> str:
+    return UNITS.get(kpi, "number")
+
+
+def summary_text_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """A run summary with every number formatted for its unit."""
+    rows = []
+    for kpi, r in summary.iterrows():
+        u = unit_of(str(kpi))
+        rows.append(
+            {
+                "kpi": kpi,
+                "mean": fmt(r["mean"], u),
+                "95% CI": f"[{fmt(r['ci_low'], u)}, {fmt(r['ci_high'], u)}]",
+            }
+        )
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table with formatted numbers; '*' marks a CI that excludes zero."""
+    rows = []
+    for kpi, r in table.iterrows():
+        u = unit_of(str(kpi))
+        diff_unit = "number" if u == "rate" else u
+        diff = f"{r['diff'] * 100:+.1f} pts" if u == "rate" else fmt(r["diff"], diff_unit)
+        ci = (
+            f"[{r['ci_low'] * 100:+.1f}, {r['ci_high'] * 100:+.1f}]"
+            if u == "rate"
+            else f"[{fmt(r['ci_low'], diff_unit)}, {fmt(r['ci_high'], diff_unit)}]"
+        )
+        rel = "-" if not math.isfinite(r["relative"]) else f"{r['relative']:+.1%}"
+        rows.append(
+            {
+                "kpi": kpi,
+                "baseline": fmt(r["baseline"], u),
+                "alternative": fmt(r["alternative"], u),
+                "diff": diff,
+                "95% CI (paired)": ci,
+                "relative": rel,
+                "": "*" if r["significant"] else "",
+            }
+        )
+    return pd.DataFrame(rows).set_index("kpi")

@@ -1,0 +1,64 @@
+"""The columnar record of one replication: numpy arrays filled during the run, no object per lead.
+
+Prospect-level arrays have one entry per prospect; MQL-level arrays one per MQL (``mql_id`` maps
+back to the prospect); attempt arrays are ``[attempt, worked lead]``. Times are hours since day 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FunnelRecord:
+    scenario: str
+    seed: int
+    replication: int
+    start_date: dt.date
+    horizon_h: float
+    warmup_h: float
+    sla_hours: float
+    reason_names: tuple[str, ...]
+    # prospects
+    arrival: np.ndarray
+    score_z: np.ndarray
+    # MQLs
+    mql_id: np.ndarray
+    mql_at: np.ndarray
+    accepted: np.ndarray
+    reason: np.ndarray
+    worked: np.ndarray
+    attempts_made: np.ndarray
+    first_touch_at: np.ndarray
+    contact_at: np.ndarray
+    sla_met: np.ndarray
+    sql: np.ndarray
+    sql_at: np.ndarray
+    opportunity: np.ndarray
+    opportunity_at: np.ndarray
+    won: np.ndarray
+    closed_at: np.ndarray
+    amount: np.ndarray
+    # attempts of worked leads: worked_row[j] is the MQL row of worked lead j
+    worked_row: np.ndarray
+    attempt_start: np.ndarray
+    attempt_hours: np.ndarray
+    attempt_rep: np.ndarray
+    # rep time inside the cohort window [warmup, horizon)
+    rep_available_h: float
+    rep_busy_h: float
+
+    @property
+    def n_prospects(self) -> int:
+        return int(self.arrival.size)
+
+    def cohort_prospects(self) -> np.ndarray:
+        """Mask over prospects: arrived in [warmup, horizon), the counted cohort."""
+        return self.arrival >= self.warmup_h
+
+    def cohort_mqls(self) -> np.ndarray:
+        """Mask over MQL rows belonging to the counted cohort."""
+        return self.arrival[self.mql_id] >= self.warmup_h

@@ -1,0 +1,122 @@
+"""KPIs of one replication, computed in bulk from its record, for the counted cohort.
+
+The cohort is the prospects that arrived in [warmup, horizon), each followed to its final outcome
+(the run drains), so rates are never cut short by the horizon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.record import FunnelRecord
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    unit: str  # count, rate, hours, days, currency, share, number
+    meaning: str
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi("prospects", "count", "prospects that arrived in the counted window"),
+    Kpi("mqls", "count", "prospects that became marketing-qualified leads"),
+    Kpi("mqls_accepted", "count", "MQLs sales accepted at hand-off"),
+    Kpi("mqls_worked", "count", "accepted MQLs a rep ever worked"),
+    Kpi("never_worked", "count", "accepted MQLs nobody ever touched (the black hole)"),
+    Kpi("sqls", "count", "MQLs qualified into sales-qualified leads"),
+    Kpi("opportunities", "count", "SQLs that became opportunities"),
+    Kpi("customers", "count", "opportunities won"),
+    Kpi("revenue", "currency", "value of the deals won by the cohort (bookings)"),
+    Kpi("mql_to_sql_rate", "rate", "sqls / mqls"),
+    Kpi("lead_to_customer_rate", "rate", "customers / prospects"),
+    Kpi(
+        "first_touch_hours_mean", "hours", "mean wait from hand-off to first attempt (touched MQLs)"
+    ),
+    Kpi("first_touch_hours_p50", "hours", "median wait from hand-off to first attempt"),
+    Kpi("first_touch_hours_p90", "hours", "90th percentile wait from hand-off to first attempt"),
+    Kpi("sla_attainment", "rate", "share of accepted MQLs first touched within sla_hours"),
+    Kpi(
+        "sla_breaches",
+        "count",
+        "accepted MQLs not touched within sla_hours (never touched included)",
+    ),
+    Kpi("rep_utilization", "rate", "share of reps' available MQL time spent on attempts"),
+    # Beyond the contract: what a revenue leader asks next.
+    Kpi("mqls_rejected", "count", "MQLs sales rejected at hand-off"),
+    Kpi("acceptance_rate", "rate", "mqls_accepted / mqls"),
+    Kpi("mqls_reached", "count", "worked MQLs that some attempt reached"),
+    Kpi("mqls_unreached", "count", "worked MQLs given up after the last attempt"),
+    Kpi("attempts_per_worked_mql", "number", "contact attempts per worked MQL"),
+    Kpi("sql_to_opportunity_rate", "rate", "opportunities / sqls"),
+    Kpi("win_rate", "rate", "customers / opportunities"),
+    Kpi("average_deal_size", "currency", "revenue / customers"),
+    Kpi("pipeline_created", "currency", "value of all opportunities created"),
+    Kpi("days_handoff_to_sql", "days", "mean days from hand-off to SQL"),
+    Kpi("days_sql_to_opportunity", "days", "mean days from SQL to opportunity"),
+    Kpi("days_opportunity_to_close", "days", "mean days from opportunity to a won close"),
+    Kpi("days_lead_to_customer", "days", "mean days from arrival to a won close"),
+)
+KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
+UNITS: dict[str, str] = {k.name: k.unit for k in KPIS}
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+def compute_kpis(rec: FunnelRecord) -> dict[str, float]:
+    """Every KPI in `KPIS` for one replication's cohort, as plain floats (NaN where undefined)."""
+    cm = rec.cohort_mqls()
+    prospects = int(rec.cohort_prospects().sum())
+    mqls = int(cm.sum())
+    acc = rec.accepted & cm
+    worked = rec.worked & cm
+    reached = worked & ~np.isnan(rec.contact_at)
+    sql = rec.sql & cm
+    opp = rec.opportunity & cm
+    won = rec.won & cm
+    n_acc, n_worked, n_sql, n_opp, n_won = (int(x.sum()) for x in (acc, worked, sql, opp, won))
+    revenue = float(rec.amount[won].sum())
+    waits = rec.first_touch_at[worked] - rec.mql_at[worked]
+    met = int((rec.sla_met & acc).sum())
+    p50, p90 = np.percentile(waits, [50, 90]) if waits.size else (np.nan, np.nan)
+    arrival = rec.arrival[rec.mql_id]
+    return {
+        "prospects": prospects,
+        "mqls": mqls,
+        "mqls_accepted": n_acc,
+        "mqls_worked": n_worked,
+        "never_worked": n_acc - n_worked,
+        "sqls": n_sql,
+        "opportunities": n_opp,
+        "customers": n_won,
+        "revenue": revenue,
+        "mql_to_sql_rate": _ratio(n_sql, mqls),
+        "lead_to_customer_rate": _ratio(n_won, prospects),
+        "first_touch_hours_mean": _mean(waits),
+        "first_touch_hours_p50": float(p50),
+        "first_touch_hours_p90": float(p90),
+        "sla_attainment": _ratio(met, n_acc),
+        "sla_breaches": n_acc - met,
+        "rep_utilization": _ratio(rec.rep_busy_h, rec.rep_available_h),
+        "mqls_rejected": mqls - n_acc,
+        "acceptance_rate": _ratio(n_acc, mqls),
+        "mqls_reached": int(reached.sum()),
+        "mqls_unreached": n_worked - int(reached.sum()),
+        "attempts_per_worked_mql": _ratio(int(rec.attempts_made[worked].sum()), n_worked),
+        "sql_to_opportunity_rate": _ratio(n_opp, n_sql),
+        "win_rate": _ratio(n_won, n_opp),
+        "average_deal_size": _ratio(revenue, n_won),
+        "pipeline_created": float(rec.amount[opp].sum()),
+        "days_handoff_to_sql": _mean(rec.sql_at[sql] - rec.mql_at[sql]) / 24.0,
+        "days_sql_to_opportunity": _mean(rec.opportunity_at[opp] - rec.sql_at[opp]) / 24.0,
+        "days_opportunity_to_close": _mean(rec.closed_at[won] - rec.opportunity_at[won]) / 24.0,
+        "days_lead_to_customer": _mean(rec.closed_at[won] - arrival[won]) / 24.0,
+    }

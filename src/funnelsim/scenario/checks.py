@@ -1,0 +1,81 @@
+"""Cross-field sense checks: settings that run but probably do not mean what the author thinks."""
+
+from __future__ import annotations
+
+from ..calendar import WeekCalendar
+from ..errors import Problem
+from .schema import Scenario
+
+
+def sense_checks(s: Scenario) -> list[Problem]:
+    """Warnings about a valid scenario; each names the dotted key it is about."""
+    out: list[Problem] = []
+    sales = s.sales
+    set_fields = sales.model_fields_set
+    if sales.calendar == "24/7":
+        for key in ("work_hours", "workdays"):
+            if key in set_fields:
+                out.append(Problem(f"sales.{key}", 'has no effect with sales.calendar = "24/7"'))
+        if sales.sla_clock == "business":
+            out.append(
+                Problem("sales.sla_clock", '"business" counts every hour with a 24/7 calendar')
+            )
+    else:
+        gap = _longest_closed_gap_hours(s)
+        if sales.sla_clock == "calendar" and sales.sla_hours < gap:
+            out.append(
+                Problem(
+                    "sales.sla_hours",
+                    f"{sales.sla_hours:g} h on the calendar clock is shorter than the longest "
+                    f"closed stretch of the business calendar ({gap:g} h): leads handed off then "
+                    'breach the SLA whatever the reps do; consider sla_clock = "business"',
+                )
+            )
+    if s.handoff.acceptance_rate == 1.0 and "rejection_reasons" in s.handoff.model_fields_set:
+        out.append(
+            Problem(
+                "handoff.rejection_reasons", "has no effect: acceptance_rate = 1 rejects nothing"
+            )
+        )
+    load = offered_load(s)
+    if load >= 1.0:
+        out.append(
+            Problem(
+                "sales.reps",
+                f"the reps are offered {load:.0%} of the time they have for MQLs: the queue grows "
+                "without bound over the horizon",
+            )
+        )
+    return out
+
+
+def company_calendar(s: Scenario) -> WeekCalendar:
+    """The team's working calendar (before each rep's focus blocks), day 0 on its weekday."""
+    offset = 24.0 * s.run.start_date.weekday()
+    if s.sales.calendar == "24/7":
+        return WeekCalendar.always(offset)
+    return WeekCalendar.business(s.sales.work_hours, s.sales.workdays, offset)
+
+
+def _longest_closed_gap_hours(s: Scenario) -> float:
+    return company_calendar(s).longest_closed_gap()
+
+
+def offered_load(s: Scenario) -> float:
+    """Rep-hours of attempts asked for per rep-hour available for MQL work (>= 1: unstable)."""
+    mqls_per_hour = s.arrivals.prospects_per_week / 168.0 * s.marketing.mql_rate
+    worked_per_hour = mqls_per_hour * s.handoff.acceptance_rate * s.sales.coverage
+    attempts = mean_attempts(s.sales.contact_rate, s.sales.attempts)
+    demand = worked_per_hour * attempts * s.sales.handling_minutes.mean / 60.0
+    supply = s.sales.reps * s.sales.availability * company_calendar(s).open_fraction()
+    return demand / supply
+
+
+def mean_attempts(contact_rate: float, attempts: int) -> float:
+    """Expected attempts per worked lead: stop at the first reach or after ``attempts``."""
+    if contact_rate >= 1.0:
+        return 1.0
+    if contact_rate <= 0.0:
+        return float(attempts)
+    q = 1.0 - contact_rate
+    return (1.0 - q**attempts) / contact_rate

@@ -1,0 +1,184 @@
+"""Load scenario files, apply dotted overrides, and turn validation failures into plain messages.
+
+Every failure becomes a `ScenarioError` naming the file (or ``--set``), the dotted key, the value
+given and what is allowed. Suspicious but runnable settings become `ScenarioWarning`s.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, ScenarioError, ScenarioWarning
+from .checks import sense_checks
+from .schema import Scenario, sections
+
+_ALLOWED_PREFIX = ("Input should be ", "Value error, ", "Assertion failed, ")
+
+
+def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
+    """Read a TOML scenario file, apply overrides, validate, and return a frozen `Scenario`.
+
+    ``overrides`` is a mapping of dotted keys to values, or ``"key=value"`` strings as typed after
+    ``--set``. Raises `ScenarioError` for anything that cannot run.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem("", "file not found")], source) from None
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem("", f"cannot read the file ({exc.strerror})")], source
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem("", f"not valid TOML: {exc}")], source) from None
+    return from_dict(data, source=source, overrides=overrides)
+
+
+def from_dict(
+    data: Mapping[str, Any],
+    source: str | None = None,
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+) -> Scenario:
+    """Validate plain data (as read from TOML) into a `Scenario`; see `load`."""
+    pairs = parse_overrides(overrides)
+    data = copy.deepcopy(dict(data))
+    problems = []
+    for key, value in pairs.items():
+        try:
+            _set_path(data, key, value)
+        except _PathError as exc:
+            problems.append(Problem(key, str(exc), value))
+    if problems:
+        raise ScenarioError(problems, _with_sets(source, pairs))
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems(exc, data), _with_sets(source, pairs)) from None
+    for problem in sense_checks(scenario):
+        warnings.warn(problem.render(source), ScenarioWarning, stacklevel=2)
+    return scenario
+
+
+def override(
+    scenario: Scenario, changes: Mapping[str, Any] | Iterable[str] = (), **kw: Any
+) -> Scenario:
+    """A new frozen scenario with dotted keys changed: ``override(s, {"sales.reps": 7})``.
+
+    Keyword form uses ``__`` for dots: ``override(s, sales__reps=7)``.
+    """
+    pairs = dict(parse_overrides(changes))
+    pairs.update({k.replace("__", "."): v for k, v in kw.items()})
+    return from_dict(scenario.to_dict(), source=f"scenario {scenario.name!r}", overrides=pairs)
+
+
+def parse_overrides(overrides: Mapping[str, Any] | Iterable[str]) -> dict[str, Any]:
+    """``["sales.reps=7", ...]`` or a mapping -> ``{"sales.reps": 7}``; values are read as TOML."""
+    if isinstance(overrides, Mapping):
+        return dict(overrides)
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError(
+                [
+                    Problem(
+                        key or item, "an override must look like KEY=VALUE, e.g. sales.reps=7", item
+                    )
+                ],
+                "--set",
+            )
+        out[key] = parse_value(raw.strip())
+    return out
+
+
+def parse_value(raw: str) -> Any:
+    """Read a command-line value as TOML; text that is not TOML is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+class _PathError(ValueError):
+    pass
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise _PathError(f"{'.'.join(parts[: i + 1])} is a value, not a section")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def _with_sets(source: str | None, pairs: Mapping[str, Any]) -> str | None:
+    if not pairs:
+        return source
+    sets = ", ".join(f"--set {k}={v!r}" for k, v in pairs.items())
+    return f"{source} (with {sets})" if source else sets
+
+
+def _problems(exc: ValidationError, data: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        key = _dotted(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            problems.append(Problem(key, _unknown_key_message(loc), err.get("input")))
+        elif kind == "missing":
+            problems.append(Problem(key, "is required but missing"))
+        else:
+            msg = err["msg"]
+            for prefix in _ALLOWED_PREFIX:
+                if msg.startswith(prefix):
+                    msg = ("must be " if prefix == "Input should be " else "") + msg[len(prefix) :]
+            problems.append(Problem(key, msg, _given(data, loc, err.get("input"))))
+    return problems
+
+
+def _given(data: Mapping[str, Any], loc: list[Any], fallback: Any) -> Any:
+    node: Any = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return fallback
+    return node
+
+
+def _dotted(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _unknown_key_message(loc: list[Any]) -> str:
+    name = str(loc[-1])
+    model: type[BaseModel] = Scenario
+    if len(loc) == 2 and loc[0] in sections():
+        model = sections()[loc[0]]
+    elif len(loc) != 1:
+        return "unknown key"
+    valid = list(model.model_fields)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    prefix = f"{loc[0]}." if len(loc) == 2 else ""
+    hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+    return f"unknown key{hint} (valid here: {', '.join(valid)})"

@@ -1,0 +1,243 @@
+"""The scenario schema: every knob, its unit, its neutral value and its allowed range.
+
+A key a file leaves out takes its *neutral* value, which switches its mechanism off (rates of 1,
+no delay, no decay, no score effect), so a small file describes exactly the plain model it names.
+The presets in ``scenarios/`` carry the realistic, sourced values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from ..distributions import Distribution, parse_distribution
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+Dist = Annotated[
+    Any,
+    BeforeValidator(parse_distribution),
+    PlainSerializer(lambda d: d.spec(), return_type=Any),
+]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+class Run(_Section):
+    horizon_days: float = Field(gt=0, description="prospects arrive during [0, horizon_days)")
+    warmup_days: float = Field(0.0, ge=0, description="arrivals before this are not counted")
+    replications: PositiveInt = 20
+    seed: int = Field(1, ge=0)
+    start_date: dt.date = Field(
+        dt.date(2029, 1, 1), description="calendar date of day 0 (weekdays, months, reports)"
+    )
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self) -> Run:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days:g}) must be less than horizon_days "
+                f"({self.horizon_days:g}), or no prospect is counted"
+            )
+        return self
+
+
+class Arrivals(_Section):
+    prospects_per_week: float = Field(gt=0)
+    weekday_profile: tuple[float, ...] | None = Field(
+        None, description="7 multipliers, Monday first; rescaled so the weekly mean is kept"
+    )
+    monthly_seasonality: tuple[float, ...] | None = Field(
+        None, description="12 multipliers, January first; rescaled so the yearly mean is kept"
+    )
+
+    @field_validator("weekday_profile")
+    @classmethod
+    def _seven(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return _profile(v, 7, "weekday_profile needs 7 numbers >= 0, Monday first")
+
+    @field_validator("monthly_seasonality")
+    @classmethod
+    def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return _profile(v, 12, "monthly_seasonality needs 12 numbers >= 0, January first")
+
+
+def _profile(v: tuple[float, ...] | None, n: int, what: str) -> tuple[float, ...] | None:
+    if v is None:
+        return v
+    if len(v) != n or any(x < 0 or not math.isfinite(x) for x in v) or sum(v) <= 0:
+        raise ValueError(f"{what}, not all zero (given {len(v)} numbers)")
+    return v
+
+
+class Marketing(_Section):
+    mql_rate: Rate = 1.0
+    time_to_mql_days: Dist = 0.0
+    score_strength: float = Field(
+        0.0, ge=0.0, le=5.0, description="log-odds change per standard deviation of lead score"
+    )
+
+
+DEFAULT_REJECTION_REASONS = {
+    # Reason codes from practice (domain-facts.md §3, rework.com playbook) [S-]; the mix is [A].
+    "wrong_fit": 0.35,
+    "not_ready": 0.25,
+    "bad_contact_data": 0.15,
+    "wrong_persona": 0.15,
+    "existing_customer": 0.05,
+    "competitor": 0.05,
+}
+
+
+class Handoff(_Section):
+    acceptance_rate: Rate = 1.0
+    rejection_reasons: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_REJECTION_REASONS),
+        description="relative weights of the reasons a rejected MQL is given",
+    )
+
+    @field_validator("rejection_reasons")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(w < 0 or not math.isfinite(w) for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("rejection_reasons needs at least one reason with a weight > 0")
+        return v
+
+
+class Sales(_Section):
+    reps: PositiveInt
+    calendar: Literal["24/7", "business"] = "24/7"
+    work_hours: tuple[float, float] = Field(
+        (9.0, 17.0), description="business calendar: start and end hour of the working day"
+    )
+    workdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+    )
+    availability: float = Field(
+        1.0, gt=0.0, le=1.0, description="share of working time given to MQL follow-up"
+    )
+    focus_block_minutes: float = Field(
+        60.0, gt=0, description="length of the cycle in which a rep gives `availability` to MQLs"
+    )
+    sla_hours: float = Field(24.0, gt=0)
+    sla_clock: Literal["calendar", "business"] = "calendar"
+    handling_minutes: Dist
+    attempts: Annotated[int, Field(ge=1, le=50)] = 1
+    cadence_hours: tuple[float, ...] = Field(
+        (0.0, 1.0, 24.0, 72.0, 168.0, 336.0),
+        description="when attempt k is due, in hours after the first attempt started",
+    )
+    contact_rate: Rate = 1.0
+    coverage: Rate = 1.0
+    queue: Literal["fifo", "lifo", "priority"] = "fifo"
+
+    @field_validator("work_hours")
+    @classmethod
+    def _hours(cls, v: tuple[float, float]) -> tuple[float, float]:
+        start, end = v
+        if not (0 <= start < end <= 24):
+            raise ValueError(
+                f"work_hours needs 0 <= start < end <= 24 (given [{start:g}, {end:g}]): "
+                "a business calendar with no working hours can never follow up a lead"
+            )
+        return v
+
+    @field_validator("workdays")
+    @classmethod
+    def _days(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError(
+                "workdays is empty: a business calendar with no working days can never follow up"
+            )
+        if len(set(v)) != len(v):
+            raise ValueError("workdays lists a day twice")
+        return v
+
+    @field_validator("cadence_hours")
+    @classmethod
+    def _cadence(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if not v or v[0] != 0 or any(b < a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(
+                "cadence_hours must start at 0 and never decrease, e.g. [0, 1, 24, 72, 168, 336]"
+            )
+        return v
+
+
+class Qualification(_Section):
+    sql_rate: Rate = 1.0
+    decay_tau_hours: float = Field(0.5, gt=0)
+    decay_floor: Rate = 1.0
+    time_to_sql_days: Dist = 0.0
+
+
+class Deals(_Section):
+    opportunity_rate: Rate = 1.0
+    time_to_opportunity_days: Dist = 0.0
+    win_rate: Rate = 1.0
+    sales_cycle_days: Dist = 0.0
+    deal_size: Dist
+
+
+class Scenario(_Section):
+    """A whole scenario. Frozen: use ``funnelsim.override`` to get a changed copy."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    run: Run
+    arrivals: Arrivals
+    marketing: Marketing = Marketing()
+    handoff: Handoff = Handoff()
+    sales: Sales
+    qualification: Qualification = Qualification()
+    deals: Deals
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as plain data (distributions as their tables), ready for TOML or JSON."""
+        return self.model_dump(mode="json")
+
+    def get(self, dotted: str) -> Any:
+        """The value at a dotted key, e.g. ``scenario.get("sales.reps")``."""
+        node: Any = self
+        for part in dotted.split("."):
+            node = getattr(node, part)
+        return node
+
+
+def sections() -> dict[str, type[BaseModel]]:
+    """Section name -> model class, for key suggestions and documentation."""
+    out: dict[str, type[BaseModel]] = {}
+    for name, info in Scenario.model_fields.items():
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out[name] = ann
+    return out
+
+
+def all_keys() -> list[str]:
+    """Every valid dotted key, e.g. ``sales.reps``."""
+    keys = [k for k, info in Scenario.model_fields.items() if k not in sections()]
+    for sec, model in sections().items():
+        keys += [f"{sec}.{k}" for k in model.model_fields]
+    return keys
+
+
+__all__ = ["Scenario", "Distribution", "WEEKDAYS", "all_keys", "sections"]
