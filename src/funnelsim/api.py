@@ -5,6 +5,7 @@ from __future__ import annotations
 from .experiment import Comparison, RunResult, compare, run
 from .experiment.output import write_run
 from .model import FunnelRecord, simulate
+from .results import mean_period_report, period_report, period_reports
 from .scenario import Scenario, all_keys, from_dict, load, override
 
 __all__ = [
@@ -16,7 +17,10 @@ __all__ = [
     "compare",
     "from_dict",
     "load",
+    "mean_period_report",
     "override",
+    "period_report",
+    "period_reports",
     "run",
     "simulate",
     "write_run",

@@ -79,3 +79,18 @@ def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("kpi")
+
+
+def period_text_frame(periods: pd.DataFrame) -> pd.DataFrame:
+    """A period report with counts rounded, SLA attainment as a percentage and revenue as money."""
+    out = pd.DataFrame(index=periods.index.strftime("%Y-%m-%d"))
+    out.index.name = "period"
+    for col in periods.columns:
+        values = periods[col].to_numpy()
+        if col == "sla_attainment":
+            out[col] = [fmt(v, "rate") for v in values]
+        elif col == "revenue":
+            out[col] = [money(v) for v in values]
+        elif col != "sla_met":
+            out[col.replace("rejected_", "rej_")] = [f"{v:,.1f}" for v in values]
+    return out

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import warnings
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +37,17 @@ RepsOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
+
+
+class Period(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+
+
+def frame_records(frame) -> list[dict]:
+    """A DataFrame as JSON-ready row dicts (index included, NaN as null, dates as ISO text)."""
+    return json.loads(frame.reset_index().to_json(orient="records", date_format="iso"))
 
 
 def echo_err(msg: str) -> None:

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from .. import api
-from ..formatting import comparison_text_frame, summary_text_frame
+from ..formatting import comparison_text_frame, period_text_frame, summary_text_frame
 from .common import (
     JsonOpt,
+    Period,
     QuietOpt,
     RepsOpt,
     ScenarioArg,
@@ -18,6 +19,7 @@ from .common import (
     SetOpt,
     app,
     echo_err,
+    frame_records,
     handled,
     print_frame,
     print_json,
@@ -45,23 +47,42 @@ def run(
         Path | None, typer.Option(help="Write KPIs, summary, ledger and attempts to this folder.")
     ] = None,
     quiet: QuietOpt = False,
+    report: Annotated[
+        Period | None,
+        typer.Option(help="Also print (and with --out write) a per-period report of the cohort."),
+    ] = None,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
+    period = report.value if report else None
     result = api.run(
-        s, replications, seed, keep_records=out is not None, progress=progress_flag(quiet)
+        s,
+        replications,
+        seed,
+        keep_records=out is not None or period is not None,
+        progress=progress_flag(quiet),
     )
     if out is not None:
-        written = api.write_run(result, out)
+        written = api.write_run(result, out, period=period)
         echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
+    periods = api.mean_period_report(result.records, period) if period else None
     if json_out:
-        print_json(result.to_dict())
+        doc = result.to_dict()
+        if periods is not None:
+            doc["report"] = {"period": period, "rows": frame_records(periods)}
+        print_json(doc)
         return
     print_frame(
         f"{s.name}: {result.replications} replications, seed {result.seed}, "
         f"horizon {s.run.horizon_days:g} days (cohort: arrivals from day {s.run.warmup_days:g})",
         summary_text_frame(result.summary()),
     )
+    if periods is not None:
+        print_frame(
+            f"\n{period} report (mean over {result.replications} replications; events dated "
+            "when they happen, so late closes land after the horizon)",
+            period_text_frame(periods),
+        )
 
 
 @app.command()

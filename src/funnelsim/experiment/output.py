@@ -8,13 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..results import period_reports
 from .replications import RunResult
 
 
-def write_run(result: RunResult, out: str | Path) -> list[Path]:
+def write_run(result: RunResult, out: str | Path, period: str | None = None) -> list[Path]:
     """Write ``kpis.csv`` (one row per replication), ``summary.csv``, ``ledger.csv`` and
-    ``attempts.csv`` (all replications, with a ``replication`` column) and ``run.json``
-    (scenario, seed, version). Returns the paths written."""
+    ``attempts.csv`` (all replications, with a ``replication`` column), ``run.json`` (scenario,
+    seed, version) and, with ``period``, ``<period>_report.csv`` (tidy, one row per replication
+    and period). Returns the paths written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -34,6 +36,10 @@ def write_run(result: RunResult, out: str | Path) -> list[Path]:
             if _has_pyarrow():
                 frame.to_parquet(out / f"{name}.parquet", index=False)
                 written.append(out / f"{name}.parquet")
+    if period is not None and result.records:
+        path = out / f"{period}_report.csv"
+        period_reports(result.records, period).to_csv(path, index=False)
+        written.append(path)
     meta = {
         "funnelsim_version": __version__,
         "scenario": result.scenario.to_dict(),

@@ -2,5 +2,18 @@
 
 from .kpis import KPI_NAMES, KPIS, UNITS, Kpi, compute_kpis
 from .ledger import attempts_frame, ledger_frame
+from .periods import FREQUENCIES, mean_period_report, period_report, period_reports
 
-__all__ = ["KPIS", "KPI_NAMES", "UNITS", "Kpi", "attempts_frame", "compute_kpis", "ledger_frame"]
+__all__ = [
+    "FREQUENCIES",
+    "KPIS",
+    "KPI_NAMES",
+    "UNITS",
+    "Kpi",
+    "attempts_frame",
+    "compute_kpis",
+    "ledger_frame",
+    "mean_period_report",
+    "period_report",
+    "period_reports",
+]

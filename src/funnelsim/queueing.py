@@ -1,0 +1,56 @@
+"""Queueing theory the simulation is checked against, and that planning uses for quick estimates.
+
+M/M/c (Erlang C): Poisson arrivals at rate ``lam``, ``c`` servers, exponential service at rate
+``mu`` each. Computed through the Erlang B recursion, which is stable for large c.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def erlang_b(c: int, a: float) -> float:
+    """Blocking probability of M/M/c/c with offered load ``a = lam / mu``."""
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return b
+
+
+def erlang_c(c: int, a: float) -> float:
+    """Probability that an arrival waits in M/M/c with offered load ``a`` (needs a < c)."""
+    if a >= c:
+        return 1.0
+    b = erlang_b(c, a)
+    return c * b / (c - a * (1.0 - b))
+
+
+def mmc_mean_wait(lam: float, mu: float, c: int) -> float:
+    """Mean wait in queue W_q = C(c, a) / (c mu - lam); infinite when unstable."""
+    if lam >= c * mu:
+        return math.inf
+    return erlang_c(c, lam / mu) / (c * mu - lam)
+
+
+def mmc_wait_within(t: float, lam: float, mu: float, c: int) -> float:
+    """P(W_q <= t) = 1 - C(c, a) exp(-(c mu - lam) t); 0 when unstable."""
+    if lam >= c * mu:
+        return 0.0
+    return 1.0 - erlang_c(c, lam / mu) * math.exp(-(c * mu - lam) * t)
+
+
+def mmc_wait_variance(lam: float, mu: float, c: int) -> float:
+    """Var(W_q): W_q is 0 with prob 1-C and Exp(c mu - lam) with prob C."""
+    if lam >= c * mu:
+        return math.inf
+    pc = erlang_c(c, lam / mu)
+    r = c * mu - lam
+    return pc * (2.0 - pc) / r**2
+
+
+def servers_for_wait_within(t: float, target: float, lam: float, mu: float) -> int:
+    """Fewest servers with P(W_q <= t) >= target (the Erlang C staffing estimate)."""
+    c = max(1, math.floor(lam / mu) + 1)
+    while mmc_wait_within(t, lam, mu, c) < target:
+        c += 1
+    return c

@@ -1,0 +1,100 @@
+"""Daily, weekly and monthly reports: what happened in each period to the counted cohort.
+
+Each event is counted in the period in which it happened (arrival, MQL, hand-off, SQL,
+opportunity, won close), including periods after the horizon while the run drains, so a column's
+total over all periods equals the run's KPI of the same name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model.record import FunnelRecord
+
+FREQUENCIES = {"daily": "D", "weekly": "W-SUN", "monthly": "M"}
+
+
+def _periods(rec: FunnelRecord, hours: np.ndarray, freq: str) -> pd.PeriodIndex:
+    stamps = pd.Timestamp(rec.start_date) + pd.to_timedelta(hours, unit="h")
+    return pd.DatetimeIndex(stamps).to_period(freq)
+
+
+def _count(rec: FunnelRecord, hours: np.ndarray, freq: str, weights: np.ndarray | None = None):
+    if hours.size == 0:
+        return pd.Series(dtype=float)
+    keys = _periods(rec, hours, freq)
+    values = np.ones(hours.size) if weights is None else weights
+    return pd.Series(values, index=keys).groupby(level=0).sum()
+
+
+def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
+    """One row per period (index ``period_start``) for one replication.
+
+    Columns: prospects, mqls, mqls_accepted, mqls_rejected, sla_met, sla_attainment (of the MQLs
+    handed off in that period), sqls, opportunities, customers, revenue, and ``rejected_<reason>``
+    counts (the rejection-reason mix). ``period`` is "daily", "weekly" or "monthly".
+    """
+    if period not in FREQUENCIES:
+        from ..errors import UsageError
+
+        raise UsageError(f"period must be one of {', '.join(FREQUENCIES)} (given: {period!r})")
+    freq = FREQUENCIES[period]
+    cp = rec.cohort_prospects()
+    cm = rec.cohort_mqls()
+    acc = rec.accepted & cm
+    rej = ~rec.accepted & cm
+    sql, opp, won = rec.sql & cm, rec.opportunity & cm, rec.won & cm
+    cols = {
+        "prospects": _count(rec, rec.arrival[cp], freq),
+        "mqls": _count(rec, rec.mql_at[cm], freq),
+        "mqls_accepted": _count(rec, rec.mql_at[acc], freq),
+        "mqls_rejected": _count(rec, rec.mql_at[rej], freq),
+        "sla_met": _count(rec, rec.mql_at[acc & rec.sla_met], freq),
+        "sqls": _count(rec, rec.sql_at[sql], freq),
+        "opportunities": _count(rec, rec.opportunity_at[opp], freq),
+        "customers": _count(rec, rec.closed_at[won], freq),
+        "revenue": _count(rec, rec.closed_at[won], freq, rec.amount[won]),
+    }
+    for code, name in enumerate(rec.reason_names):
+        cols[f"rejected_{name}"] = _count(rec, rec.mql_at[rej & (rec.reason == code)], freq)
+    frame = pd.DataFrame(cols).fillna(0.0).sort_index()
+    if len(frame):
+        full = pd.period_range(frame.index.min(), frame.index.max(), freq=freq)
+        frame = frame.reindex(full, fill_value=0.0)
+    frame["sla_attainment"] = frame["sla_met"] / frame["mqls_accepted"].where(
+        frame["mqls_accepted"] > 0
+    )
+    order = ["prospects", "mqls", "mqls_accepted", "mqls_rejected", "sla_met", "sla_attainment"]
+    order += ["sqls", "opportunities", "customers", "revenue"]
+    frame = frame[order + [c for c in frame.columns if c.startswith("rejected_")]]
+    frame.index = frame.index.to_timestamp()
+    frame.index.name = "period_start"
+    return frame
+
+
+def period_reports(records, period: str = "weekly") -> pd.DataFrame:
+    """`period_report` of several replications stacked, with a ``replication`` column (tidy)."""
+    frames = [period_report(r, period).assign(replication=r.replication) for r in records]
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames).reset_index()
+    return out[
+        [
+            "replication",
+            "period_start",
+            *[c for c in out.columns if c not in ("replication", "period_start")],
+        ]
+    ]
+
+
+def mean_period_report(records, period: str = "weekly") -> pd.DataFrame:
+    """Per period, the mean over replications of every column (SLA attainment pooled)."""
+    tidy = period_reports(records, period)
+    if tidy.empty:
+        return tidy
+    n = tidy["replication"].nunique()
+    sums = tidy.drop(columns="replication").groupby("period_start").sum()
+    out = sums / n
+    out["sla_attainment"] = sums["sla_met"] / sums["mqls_accepted"].where(sums["mqls_accepted"] > 0)
+    return out
