@@ -16,6 +16,7 @@ from ..calendar import WeekCalendar
 from ..scenario import Scenario
 from ..scenario.checks import company_calendar
 from .arrivals import arrival_times
+from .channels import channel_mix
 from .record import FunnelRecord
 from .sales import cadence_offsets, simulate_sales
 from .scoring import stage_probability
@@ -54,11 +55,16 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     def draw(name: str) -> np.ndarray:
         return uniforms(seed, r, name, n)
 
-    score_z = special.ndtri(np.clip(draw("score"), _EPS, 1 - _EPS))
-    mql_id = np.flatnonzero(draw("mql") < s.marketing.mql_rate)
+    mix = channel_mix(s)
+    channel = mix.assign(draw("channel"))
+    score_z = special.ndtri(np.clip(draw("score"), _EPS, 1 - _EPS)) + mix.score_shift[channel]
+    mql_id = np.flatnonzero(draw("mql") < mix.mql_rate[channel])
     z = score_z[mql_id]
-    mql_at = arrival[mql_id] + 24.0 * s.marketing.time_to_mql_days.ppf(draw("time_to_mql")[mql_id])
+    mql_at = arrival[mql_id] + 24.0 * mix.time_to_mql_days(
+        channel[mql_id], draw("time_to_mql")[mql_id]
+    )
     strength = s.marketing.score_strength
+    ctx = s.handoff.context_shared
 
     # Hand-off: sales accepts or rejects, giving a reason.
     accepted = draw("accept")[mql_id] < stage_probability(s.handoff.acceptance_rate, strength, z)
@@ -111,10 +117,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
 
     # Qualification at the first reaching attempt, decayed by the wait since hand-off.
     reached = ~np.isnan(contact_at)
-    p_sql = stage_probability(s.qualification.sql_rate, strength, z) * decay(
-        np.where(reached, contact_at - mql_at, 0.0),
-        s.qualification.decay_floor,
-        s.qualification.decay_tau_hours,
+    sql_uplift = 1.0 + s.handoff.context_sql_uplift * ctx
+    p_sql = (
+        sql_uplift
+        * stage_probability(s.qualification.sql_rate, strength, z)
+        * decay(
+            np.where(reached, contact_at - mql_at, 0.0),
+            s.qualification.decay_floor,
+            s.qualification.decay_tau_hours,
+        )
     )
     sql = reached & (draw("qualify")[mql_id] < p_sql)
     sql_at = np.where(
@@ -131,12 +142,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         np.nan,
     )
     amount = np.where(opportunity, d.deal_size.ppf(draw("deal_size")[mql_id]), np.nan)
-    won = opportunity & (draw("win")[mql_id] < stage_probability(d.win_rate, strength, z))
-    closed_at = np.where(
-        opportunity,
-        opportunity_at + 24.0 * d.sales_cycle_days.ppf(draw("sales_cycle")[mql_id]),
-        np.nan,
-    )
+    win_uplift = 1.0 + s.handoff.context_win_uplift * ctx
+    p_win = win_uplift * stage_probability(d.win_rate, strength, z)
+    won = opportunity & (draw("win")[mql_id] < p_win)
+    # Without context the buyer repeats discovery: the cycle stretches by the unshared share.
+    cycle_days = d.sales_cycle_days.ppf(draw("sales_cycle")[mql_id]) + (
+        1.0 - ctx
+    ) * s.handoff.rediscovery_days.ppf(draw("rediscovery")[mql_id])
+    closed_at = np.where(opportunity, opportunity_at + 24.0 * cycle_days, np.nan)
+    billed_months = _billed_months(draw("churn")[mql_id], d.monthly_churn, d.revenue)
 
     warmup_h, horizon_h = s.run.warmup_days * 24.0, s.run.horizon_days * 24.0
     busy = np.clip(out.start + handling, warmup_h, horizon_h) - np.clip(
@@ -154,7 +168,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         warmup_h=warmup_h,
         sla_hours=s.sales.sla_hours,
         reason_names=names,
+        channel_names=mix.names,
+        channel_cost=mix.cost_per_prospect,
+        recurring=d.revenue == "recurring",
+        reps=s.sales.reps,
+        attempts_allowed=n_att,
+        mql_commitment_per_week=s.marketing.mql_commitment_per_week or np.nan,
+        rep_cost_per_year=s.costs.rep_cost_per_year,
         arrival=arrival,
+        channel=channel,
         score_z=score_z.astype(np.float32),
         mql_id=mql_id,
         mql_at=mql_at,
@@ -172,6 +194,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         won=won,
         closed_at=closed_at,
         amount=amount,
+        billed_months=billed_months,
         worked_row=worked_row,
         attempt_start=out.start,
         attempt_hours=np.where(np.isnan(out.start), np.nan, handling),
@@ -179,6 +202,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         rep_available_h=available,
         rep_busy_h=float(np.nansum(busy)),
     )
+
+
+def _billed_months(u: np.ndarray, churn: float, revenue: str) -> np.ndarray:
+    """Months a customer pays before churning: geometric on 1, 2, ... (inf with no churn)."""
+    if revenue != "recurring" or churn <= 0.0:
+        return np.full(u.size, np.inf)
+    if churn >= 1.0:
+        return np.ones(u.size)
+    return np.floor(np.log1p(-u) / np.log1p(-churn)) + 1.0
 
 
 def _reaching_attempt(u: np.ndarray, contact_rate: float, attempts: int) -> np.ndarray:

@@ -22,8 +22,16 @@ class FunnelRecord:
     warmup_h: float
     sla_hours: float
     reason_names: tuple[str, ...]
+    channel_names: tuple[str, ...]
+    channel_cost: np.ndarray  # marketing cost of one prospect, per channel
+    recurring: bool
+    reps: int
+    attempts_allowed: int
+    mql_commitment_per_week: float  # NaN: marketing made no commitment
+    rep_cost_per_year: float
     # prospects
     arrival: np.ndarray
+    channel: np.ndarray
     score_z: np.ndarray
     # MQLs
     mql_id: np.ndarray
@@ -42,6 +50,7 @@ class FunnelRecord:
     won: np.ndarray
     closed_at: np.ndarray
     amount: np.ndarray
+    billed_months: np.ndarray  # recurring revenue: months a customer pays (inf: never churns)
     # attempts of worked leads: worked_row[j] is the MQL row of worked lead j
     worked_row: np.ndarray
     attempt_start: np.ndarray

@@ -2,7 +2,13 @@
 
 from .kpis import KPI_NAMES, KPIS, UNITS, Kpi, compute_kpis
 from .ledger import attempts_frame, ledger_frame
-from .periods import FREQUENCIES, mean_period_report, period_report, period_reports
+from .periods import (
+    FREQUENCIES,
+    mean_period_report,
+    period_report,
+    period_reports,
+    sla_breaches_by_rep_day,
+)
 
 __all__ = [
     "FREQUENCIES",
@@ -16,4 +22,5 @@ __all__ = [
     "mean_period_report",
     "period_report",
     "period_reports",
+    "sla_breaches_by_rep_day",
 ]

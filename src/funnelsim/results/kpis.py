@@ -58,6 +58,17 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("days_sql_to_opportunity", "days", "mean days from SQL to opportunity"),
     Kpi("days_opportunity_to_close", "days", "mean days from opportunity to a won close"),
     Kpi("days_lead_to_customer", "days", "mean days from arrival to a won close"),
+    Kpi("revenue_recognized", "currency", "revenue from the cohort recognised before the horizon"),
+    Kpi("arr_at_horizon", "currency", "recurring: annual run-rate of cohort customers at horizon"),
+    Kpi("yoy_growth", "rate", "recognised revenue, last 12 months vs the 12 before (run rate)"),
+    Kpi("marketing_cost", "currency", "cost of the cohort's prospects, by channel"),
+    Kpi("rep_cost", "currency", "reps' cost over the counted window [warmup, horizon)"),
+    Kpi("total_cost", "currency", "marketing_cost + rep_cost"),
+    Kpi("cost_per_mql", "currency", "marketing_cost / mqls"),
+    Kpi("cost_per_sql", "currency", "total_cost / sqls"),
+    Kpi("customer_acquisition_cost", "currency", "total_cost / customers"),
+    Kpi("return_on_marketing_spend", "number", "(revenue - marketing_cost) / marketing_cost"),
+    Kpi("profit", "currency", "revenue - total_cost"),
 )
 KPI_NAMES: tuple[str, ...] = tuple(k.name for k in KPIS)
 UNITS: dict[str, str] = {k.name: k.unit for k in KPIS}
@@ -88,6 +99,17 @@ def compute_kpis(rec: FunnelRecord) -> dict[str, float]:
     met = int((rec.sla_met & acc).sum())
     p50, p90 = np.percentile(waits, [50, 90]) if waits.size else (np.nan, np.nan)
     arrival = rec.arrival[rec.mql_id]
+    cp = rec.cohort_prospects()
+    marketing_cost = float(rec.channel_cost[rec.channel[cp]].sum())
+    rep_cost = rec.reps * rec.rep_cost_per_year * (rec.horizon_h - rec.warmup_h) / (365.0 * 24.0)
+    total_cost = marketing_cost + rep_cost
+    h = rec.horizon_h
+    last, before = (
+        recognized(rec, won, h - _YEAR_H, h),
+        recognized(rec, won, h - 2 * _YEAR_H, h - _YEAR_H),
+    )
+    prior_len = min(_YEAR_H, max(h - _YEAR_H, 0.0))
+    yoy = _ratio(last, before * _YEAR_H / prior_len) - 1.0 if h > _YEAR_H and before > 0 else np.nan
     return {
         "prospects": prospects,
         "mqls": mqls,
@@ -119,4 +141,42 @@ def compute_kpis(rec: FunnelRecord) -> dict[str, float]:
         "days_sql_to_opportunity": _mean(rec.opportunity_at[opp] - rec.sql_at[opp]) / 24.0,
         "days_opportunity_to_close": _mean(rec.closed_at[won] - rec.opportunity_at[won]) / 24.0,
         "days_lead_to_customer": _mean(rec.closed_at[won] - arrival[won]) / 24.0,
+        "revenue_recognized": recognized(rec, won, 0.0, h),
+        "arr_at_horizon": arr_at(rec, won, h) if rec.recurring else np.nan,
+        "yoy_growth": yoy,
+        "marketing_cost": marketing_cost,
+        "rep_cost": rep_cost,
+        "total_cost": total_cost,
+        "cost_per_mql": _ratio(marketing_cost, mqls),
+        "cost_per_sql": _ratio(total_cost, n_sql),
+        "customer_acquisition_cost": _ratio(total_cost, n_won),
+        "return_on_marketing_spend": _ratio(revenue - marketing_cost, marketing_cost),
+        "profit": revenue - total_cost,
     }
+
+
+MONTH_H = 365.0 * 24.0 / 12.0
+_YEAR_H = 365.0 * 24.0
+
+
+def recognized(rec: FunnelRecord, won: np.ndarray, start_h: float, end_h: float) -> float:
+    """Revenue of the ``won`` MQL rows recognised in [start_h, end_h).
+
+    One-time deals are recognised at close. Recurring deals bill ``deal_size / 12`` at close and
+    every month after, for ``billed_months`` months.
+    """
+    close = rec.closed_at[won]
+    amount = rec.amount[won]
+    if not rec.recurring:
+        inside = (close >= start_h) & (close < end_h)
+        return float(amount[inside].sum())
+    first = np.maximum(0.0, np.ceil((start_h - close) / MONTH_H))
+    stop = np.minimum(rec.billed_months[won], np.maximum(0.0, np.ceil((end_h - close) / MONTH_H)))
+    return float((amount / 12.0 * np.maximum(stop - first, 0.0)).sum())
+
+
+def arr_at(rec: FunnelRecord, won: np.ndarray, t_h: float) -> float:
+    """Annual recurring revenue at ``t_h``: contract value of customers closed and not churned."""
+    close = rec.closed_at[won]
+    active = (close <= t_h) & (t_h < close + rec.billed_months[won] * MONTH_H)
+    return float(rec.amount[won][active].sum())

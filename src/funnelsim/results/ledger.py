@@ -42,6 +42,7 @@ def ledger_frame(rec: FunnelRecord) -> pd.DataFrame:
             "prospect": np.arange(n),
             "in_cohort": rec.arrival >= rec.warmup_h,
             "arrived_at": _timestamps(rec, rec.arrival),
+            "channel": np.asarray(rec.channel_names, dtype=object)[rec.channel],
             "score": percentile(rec.score_z.astype(float)).round(1),
             "mql": mql,
             "mql_at": at(rec.mql_at),

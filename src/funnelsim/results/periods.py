@@ -28,12 +28,22 @@ def _count(rec: FunnelRecord, hours: np.ndarray, freq: str, weights: np.ndarray 
     return pd.Series(values, index=keys).groupby(level=0).sum()
 
 
+def _period_weeks(index: pd.PeriodIndex) -> np.ndarray:
+    if not len(index):
+        return np.empty(0)
+    days = (index.end_time - index.start_time).total_seconds().to_numpy() / 86400.0
+    return np.round(days) / 7.0
+
+
 def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     """One row per period (index ``period_start``) for one replication.
 
-    Columns: prospects, mqls, mqls_accepted, mqls_rejected, sla_met, sla_attainment (of the MQLs
-    handed off in that period), sqls, opportunities, customers, revenue, and ``rejected_<reason>``
-    counts (the rejection-reason mix). ``period`` is "daily", "weekly" or "monthly".
+    Columns: prospects, mqls, and the two-way SLA: marketing's side ``mql_commitment`` and
+    ``commitment_attainment`` (MQLs delivered / promised; NaN without a commitment), sales' side
+    ``sla_attainment`` (first touch within sla_hours) and ``attempts_attainment`` (reached or given
+    every attempt), both over the MQLs handed off in that period; then mqls_accepted,
+    mqls_rejected, sqls, opportunities, customers, revenue, and ``rejected_<reason>`` counts (the
+    rejection-reason mix). ``period`` is "daily", "weekly" or "monthly".
     """
     if period not in FREQUENCIES:
         from ..errors import UsageError
@@ -45,12 +55,14 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     acc = rec.accepted & cm
     rej = ~rec.accepted & cm
     sql, opp, won = rec.sql & cm, rec.opportunity & cm, rec.won & cm
+    full_try = acc & (~np.isnan(rec.contact_at) | (rec.attempts_made >= rec.attempts_allowed))
     cols = {
         "prospects": _count(rec, rec.arrival[cp], freq),
         "mqls": _count(rec, rec.mql_at[cm], freq),
         "mqls_accepted": _count(rec, rec.mql_at[acc], freq),
         "mqls_rejected": _count(rec, rec.mql_at[rej], freq),
         "sla_met": _count(rec, rec.mql_at[acc & rec.sla_met], freq),
+        "all_attempts_given": _count(rec, rec.mql_at[full_try], freq),
         "sqls": _count(rec, rec.sql_at[sql], freq),
         "opportunities": _count(rec, rec.opportunity_at[opp], freq),
         "customers": _count(rec, rec.closed_at[won], freq),
@@ -62,10 +74,15 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     if len(frame):
         full = pd.period_range(frame.index.min(), frame.index.max(), freq=freq)
         frame = frame.reindex(full, fill_value=0.0)
-    frame["sla_attainment"] = frame["sla_met"] / frame["mqls_accepted"].where(
-        frame["mqls_accepted"] > 0
-    )
-    order = ["prospects", "mqls", "mqls_accepted", "mqls_rejected", "sla_met", "sla_attainment"]
+    accepted = frame["mqls_accepted"].where(frame["mqls_accepted"] > 0)
+    frame["sla_attainment"] = frame["sla_met"] / accepted
+    frame["attempts_attainment"] = frame["all_attempts_given"] / accepted
+    commitment = rec.mql_commitment_per_week * _period_weeks(frame.index)
+    frame["mql_commitment"] = commitment
+    frame["commitment_attainment"] = frame["mqls"] / commitment
+    order = ["prospects", "mqls", "mql_commitment", "commitment_attainment", "mqls_accepted"]
+    order += ["mqls_rejected", "sla_met", "sla_attainment", "all_attempts_given"]
+    order += ["attempts_attainment"]
     order += ["sqls", "opportunities", "customers", "revenue"]
     frame = frame[order + [c for c in frame.columns if c.startswith("rejected_")]]
     frame.index = frame.index.to_timestamp()
@@ -96,5 +113,22 @@ def mean_period_report(records, period: str = "weekly") -> pd.DataFrame:
     n = tidy["replication"].nunique()
     sums = tidy.drop(columns="replication").groupby("period_start").sum()
     out = sums / n
-    out["sla_attainment"] = sums["sla_met"] / sums["mqls_accepted"].where(sums["mqls_accepted"] > 0)
+    accepted = sums["mqls_accepted"].where(sums["mqls_accepted"] > 0)
+    out["sla_attainment"] = sums["sla_met"] / accepted
+    out["attempts_attainment"] = sums["all_attempts_given"] / accepted
+    out["commitment_attainment"] = out["mqls"] / out["mql_commitment"]
     return out
+
+
+def sla_breaches_by_rep_day(rec: FunnelRecord) -> pd.DataFrame:
+    """Follow-up SLA breaches of the cohort's accepted MQLs, by the day of hand-off and the rep
+    who made the late first touch (``rep`` -1: never touched). Columns: day, rep, breaches."""
+    cm = rec.cohort_mqls()
+    late = rec.accepted & cm & ~rec.sla_met
+    rep = np.full(rec.mql_id.size, -1, np.int64)
+    rep[rec.worked_row] = rec.attempt_rep[0]
+    days = pd.DatetimeIndex(
+        pd.Timestamp(rec.start_date) + pd.to_timedelta(rec.mql_at[late], unit="h")
+    )
+    frame = pd.DataFrame({"day": days.normalize(), "rep": rep[late]})
+    return frame.groupby(["day", "rep"]).size().rename("breaches").reset_index()

@@ -63,12 +63,22 @@ def _longest_closed_gap_hours(s: Scenario) -> float:
 
 def offered_load(s: Scenario) -> float:
     """Rep-hours of attempts asked for per rep-hour available for MQL work (>= 1: unstable)."""
-    mqls_per_hour = s.arrivals.prospects_per_week / 168.0 * s.marketing.mql_rate
+    mqls_per_hour = s.arrivals.prospects_per_week / 168.0 * effective_mql_rate(s)
     worked_per_hour = mqls_per_hour * s.handoff.acceptance_rate * s.sales.coverage
     attempts = mean_attempts(s.sales.contact_rate, s.sales.attempts)
     demand = worked_per_hour * attempts * s.sales.handling_minutes.mean / 60.0
     supply = s.sales.reps * s.sales.availability * company_calendar(s).open_fraction()
     return demand / supply
+
+
+def effective_mql_rate(s: Scenario) -> float:
+    """The share of all prospects that become MQLs, over the channel mix if there is one."""
+    chans = s.arrivals.channels
+    if not chans:
+        return s.marketing.mql_rate
+    total = sum(c.share for c in chans)
+    rate = s.marketing.mql_rate
+    return sum(c.share * (rate if c.mql_rate is None else c.mql_rate) for c in chans) / total
 
 
 def mean_attempts(contact_rate: float, attempts: int) -> float:

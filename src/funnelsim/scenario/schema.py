@@ -30,6 +30,11 @@ Dist = Annotated[
     BeforeValidator(parse_distribution),
     PlainSerializer(lambda d: d.spec(), return_type=Any),
 ]
+OptionalDist = Annotated[
+    Any,
+    BeforeValidator(lambda v: None if v is None else parse_distribution(v)),
+    PlainSerializer(lambda d: None if d is None else d.spec(), return_type=Any),
+]
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveInt = Annotated[int, Field(ge=1)]
 
@@ -57,14 +62,38 @@ class Run(_Section):
         return self
 
 
+class Channel(_Section):
+    """One lead source. Unset fields fall back to the scenario-wide value."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, description="relative share of arrivals.prospects_per_week")
+    mql_rate: Rate | None = None
+    time_to_mql_days: OptionalDist = None
+    score_shift: float = Field(
+        0.0, ge=-3.0, le=3.0, description="mean lead score of this channel, in population SDs"
+    )
+    cost_per_prospect: float | None = Field(None, ge=0)
+
+
 class Arrivals(_Section):
     prospects_per_week: float = Field(gt=0)
+    channels: tuple[Channel, ...] = Field(
+        (), description="lead sources sharing out prospects_per_week; none: one plain stream"
+    )
     weekday_profile: tuple[float, ...] | None = Field(
         None, description="7 multipliers, Monday first; rescaled so the weekly mean is kept"
     )
     monthly_seasonality: tuple[float, ...] | None = Field(
         None, description="12 multipliers, January first; rescaled so the yearly mean is kept"
     )
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, v: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        names = [c.name for c in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"channel names must be unique (given: {', '.join(names)})")
+        return v
 
     @field_validator("weekday_profile")
     @classmethod
@@ -91,6 +120,9 @@ class Marketing(_Section):
     score_strength: float = Field(
         0.0, ge=0.0, le=5.0, description="log-odds change per standard deviation of lead score"
     )
+    mql_commitment_per_week: float | None = Field(
+        None, gt=0, description="two-way SLA: MQLs marketing promises sales each week"
+    )
 
 
 DEFAULT_REJECTION_REASONS = {
@@ -106,6 +138,18 @@ DEFAULT_REJECTION_REASONS = {
 
 class Handoff(_Section):
     acceptance_rate: Rate = 1.0
+    context_shared: Rate = Field(
+        0.0, description="how much of what marketing learned reaches the rep (0 none, 1 all)"
+    )
+    context_sql_uplift: float = Field(
+        0.0, ge=0, le=2, description="relative SQL-chance gain at full context"
+    )
+    context_win_uplift: float = Field(
+        0.0, ge=0, le=2, description="relative win-chance gain at full context"
+    )
+    rediscovery_days: Dist = Field(
+        0.0, description="extra sales-cycle days when no context is shared (scaled by 1 - level)"
+    )
     rejection_reasons: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_REJECTION_REASONS),
         description="relative weights of the reasons a rejected MQL is given",
@@ -195,6 +239,16 @@ class Deals(_Section):
     win_rate: Rate = 1.0
     sales_cycle_days: Dist = 0.0
     deal_size: Dist
+    revenue: Literal["one-time", "recurring"] = Field(
+        "one-time",
+        description='"recurring": deal_size is the annual contract value, billed monthly',
+    )
+    monthly_churn: Rate = Field(0.0, description="recurring: chance a customer leaves each month")
+
+
+class Costs(_Section):
+    cost_per_prospect: float = Field(0.0, ge=0, description="marketing cost of one prospect")
+    rep_cost_per_year: float = Field(0.0, ge=0, description="fully loaded cost of one rep")
 
 
 class Scenario(_Section):
@@ -209,6 +263,7 @@ class Scenario(_Section):
     sales: Sales
     qualification: Qualification = Qualification()
     deals: Deals
+    costs: Costs = Costs()
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data (distributions as their tables), ready for TOML or JSON."""
