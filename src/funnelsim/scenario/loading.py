@@ -80,7 +80,9 @@ def override(
     """
     pairs = dict(parse_overrides(changes))
     pairs.update({k.replace("__", "."): v for k, v in kw.items()})
-    return from_dict(scenario.to_dict(), source=f"scenario {scenario.name!r}", overrides=pairs)
+    # Only what was set, so the sense checks still see which keys the author chose.
+    data = scenario.model_dump(mode="json", exclude_unset=True)
+    return from_dict(data, source=f"scenario {scenario.name!r}", overrides=pairs)
 
 
 def parse_overrides(overrides: Mapping[str, Any] | Iterable[str]) -> dict[str, Any]:
