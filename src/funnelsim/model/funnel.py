@@ -1,13 +1,18 @@
 """One replication of the whole funnel: prospect -> MQL -> hand-off -> sales queue -> SQL ->
-opportunity -> customer.
+opportunity -> customer, with recycling through nurture and marketing's feedback loop.
 
-Stages that need no shared resource are drawn in bulk with numpy, each from its own named stream
-and indexed by prospect (common random numbers). Only the sales team, where leads compete for
-reps, runs in SimPy (`sales.simulate_sales`). The run drains: every lead is followed to its final
-outcome, however long after the horizon that is.
+Stages that need no shared resource and no time order are drawn in bulk with numpy, each from its
+own named stream and indexed by prospect (common random numbers): arrivals, channels, scores,
+the first MQL, and the deal stages after an SQL. What happens between hand-off and qualification
+depends on the order of events (reps are shared, policies change at reviews, leads return from
+nurture), so it runs in SimPy (`sales.run_sales`). The run drains: every lead is followed to its
+final outcome, however long after the horizon that is.
 """
 
 from __future__ import annotations
+
+import math
+from functools import partial
 
 import numpy as np
 from scipy import special
@@ -18,26 +23,90 @@ from ..scenario.checks import company_calendar
 from .arrivals import arrival_times
 from .channels import channel_mix
 from .record import FunnelRecord
-from .sales import cadence_offsets, simulate_sales
+from .sales import Draws, Feedback, RepCalendar, Rules, cadence_offsets, run_sales
 from .scoring import stage_probability
-from .streams import uniforms
+from .streams import stream, uniforms
 
 _EPS = 1e-12
+MONTH_H = 365.0 * 24.0 / 12.0
 
 
-def rep_calendars(s: Scenario) -> list[WeekCalendar]:
-    """Each rep's calendar for MQL work: working hours cut to their focus blocks, staggered."""
+def rep_calendars(s: Scenario, seed: int = 0, replication: int = 0) -> list[RepCalendar]:
+    """Each rep's calendar for MQL work: working hours cut to their focus blocks (staggered
+    between reps), minus the rep's vacation days."""
     base = company_calendar(s)
     block_h = s.sales.focus_block_minutes / 60.0
+    away = _vacations(s, base, seed, replication)
     return [
-        base.with_focus_blocks(s.sales.availability, block_h, block_h * i / s.sales.reps)
+        RepCalendar(
+            base.with_focus_blocks(s.sales.availability, block_h, block_h * i / s.sales.reps),
+            away[i],
+        )
         for i in range(s.sales.reps)
     ]
+
+
+def _vacations(s: Scenario, base: WeekCalendar, seed: int, r: int) -> list[frozenset[int]]:
+    per_year = s.sales.vacation_days_per_year
+    if per_year <= 0:
+        return [frozenset()] * s.sales.reps
+    rng = stream(seed, r, "vacation")
+    years = math.ceil(s.run.horizon_days / 365.0) + 1
+    out = []
+    for _ in range(s.sales.reps):
+        days: set[int] = set()
+        for y in range(years):
+            candidates = [
+                d
+                for d in range(365 * y, 365 * (y + 1))
+                if base.open_hours_between(np.asarray(d * 24.0), np.asarray(d * 24.0 + 24.0)) > 0
+            ]
+            take = int(per_year) + int(rng.random() < per_year - int(per_year))
+            days.update(
+                rng.choice(candidates, size=min(take, len(candidates)), replace=False).tolist()
+            )
+        out.append(frozenset(days))
+    return out
+
+
+def _ramp(t: float, start: float, ramp_h: float) -> float:
+    return start + (1.0 - start) * min(t / ramp_h, 1.0)
 
 
 def decay(wait_h: np.ndarray, floor: float, tau_h: float) -> np.ndarray:
     """Response-time decay multiplier ``floor + (1 - floor) * exp(-wait / tau)``."""
     return floor + (1.0 - floor) * np.exp(-wait_h / tau_h)
+
+
+def sales_rules(s: Scenario) -> Rules:
+    """The hand-off and sales rules of a scenario, as the engine takes them."""
+    nurture, fb = s.nurture, s.feedback
+    return Rules(
+        acceptance_rate=s.handoff.acceptance_rate,
+        score_strength=s.marketing.score_strength,
+        coverage=s.sales.coverage,
+        sql_rate=s.qualification.sql_rate,
+        sql_uplift=1.0 + s.handoff.context_sql_uplift * s.handoff.context_shared,
+        decay_floor=s.qualification.decay_floor,
+        decay_tau_h=s.qualification.decay_tau_hours,
+        cadence=cadence_offsets(s.sales.cadence_hours, s.sales.attempts),
+        queue=s.sales.queue,
+        recycle=frozenset(nurture.outcomes) if nurture.recycle else frozenset(),
+        nurture_hazard_per_h=-math.log1p(-min(nurture.remql_per_month, 1 - 1e-12)) / MONTH_H,
+        max_nurture_h=nurture.max_nurture_months * MONTH_H,
+        max_cycles=nurture.max_cycles if nurture.recycle else 1,
+        feedback=Feedback(
+            review_h=fb.review_days * 24.0,
+            learning_rate=fb.learning_rate,
+            acceptance_ceiling=fb.acceptance_ceiling,
+            quality_ceiling=fb.quality_ceiling,
+            filter_ceiling=fb.filter_ceiling,
+            until_h=s.run.horizon_days * 24.0,
+        )
+        if fb.enabled
+        else None,
+        n_kinds=len(s.handoff.rejection_reasons),
+    )
 
 
 def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) -> FunnelRecord:
@@ -58,83 +127,77 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     mix = channel_mix(s)
     channel = mix.assign(draw("channel"))
     score_z = special.ndtri(np.clip(draw("score"), _EPS, 1 - _EPS)) + mix.score_shift[channel]
-    mql_id = np.flatnonzero(draw("mql") < mix.mql_rate[channel])
-    z = score_z[mql_id]
-    mql_at = arrival[mql_id] + 24.0 * mix.time_to_mql_days(
-        channel[mql_id], draw("time_to_mql")[mql_id]
-    )
-    strength = s.marketing.score_strength
-    ctx = s.handoff.context_shared
 
-    # Hand-off: sales accepts or rejects, giving a reason.
-    accepted = draw("accept")[mql_id] < stage_probability(s.handoff.acceptance_rate, strength, z)
+    # Leads that become MQLs at least once, in the order of their first hand-off.
+    lead_id = np.flatnonzero(draw("mql") < mix.mql_rate[channel])
+    first_at = arrival[lead_id] + 24.0 * mix.time_to_mql_days(
+        channel[lead_id], draw("time_to_mql")[lead_id]
+    )
+    order = np.argsort(first_at, kind="stable")
+    lead_id, first_at = lead_id[order], first_at[order]
+
+    # The reason sales would give if it rejected the lead: a property of the lead.
     names = tuple(s.handoff.rejection_reasons)
     weights = np.fromiter(s.handoff.rejection_reasons.values(), float)
     cum = np.cumsum(weights) / weights.sum()
-    reason = np.where(
-        accepted,
-        -1,
-        np.minimum(np.searchsorted(cum, draw("reason")[mql_id], side="right"), len(cum) - 1),
-    ).astype(np.int8)
+    kind = np.minimum(np.searchsorted(cum, draw("reason")[lead_id], side="right"), len(cum) - 1)
 
-    # Coverage: the rest of the accepted leads fall into the black hole, never touched.
-    worked = accepted & (draw("coverage")[mql_id] < s.sales.coverage)
-    worked_row = np.flatnonzero(worked)
-    worked_row = worked_row[np.argsort(mql_at[worked_row], kind="stable")]
-    w_id = mql_id[worked_row]
+    rules = sales_rules(s)
+    n_att = rules.attempts
 
-    n_att = s.sales.attempts
-    reaching = _reaching_attempt(draw("contact")[w_id], s.sales.contact_rate, n_att)
-    handling = np.empty((n_att, w_id.size))
-    for k in range(n_att):
-        handling[k] = s.sales.handling_minutes.ppf(draw(f"handling{k}")[w_id]) / 60.0
-    calendars = rep_calendars(s)
-    out = simulate_sales(
-        mql_at[worked_row],
-        z[worked_row],
-        reaching,
-        handling,
-        cadence_offsets(s.sales.cadence_hours, n_att),
-        calendars,
-        s.sales.queue,
+    def per_cycle(name: str, c: int) -> np.ndarray:
+        return draw(name if c == 0 else f"{name}.{c}")[lead_id]
+
+    cycles = range(rules.max_cycles)
+    handling = s.sales.handling_minutes
+    draws = Draws(
+        accept=[per_cycle("accept", c) for c in cycles],
+        cover=[per_cycle("coverage", c) for c in cycles],
+        reach=[
+            _reaching_attempt(per_cycle("contact", c), s.sales.contact_rate, n_att) for c in cycles
+        ],
+        qualify=[per_cycle("qualify", c) for c in cycles],
+        nurture=[per_cycle("nurture", c) for c in cycles[:-1]],
+        hold=[per_cycle("hold", c) for c in cycles] if rules.feedback else [],
+        handling=[
+            np.vstack([handling.ppf(per_cycle(f"handling{k}", c)) / 60.0 for k in range(n_att)])
+            for c in cycles
+        ],
     )
+    calendars = rep_calendars(s, seed, r)
+    ramp = partial(_ramp, start=s.sales.ramp_start_productivity, ramp_h=s.sales.ramp_days * 24.0)
+    new_from = s.sales.reps - s.sales.new_hires
+    productivity = [ramp if i >= new_from else None for i in range(s.sales.reps)]
+    out = run_sales(first_at, score_z[lead_id], kind, draws, rules, calendars, productivity)
 
-    m = mql_id.size
-    first_touch_at = np.full(m, np.nan)
+    # Hand-off rows, in the order they happened.
+    lead = np.asarray(out.lead, dtype=np.int64)
+    mql_id = lead_id[lead]
+    mql_at = np.asarray(out.at, dtype=float)
+    accepted = np.asarray(out.accepted, dtype=bool)
+    worked = np.asarray(out.worked, dtype=bool)
+    reason = np.where(accepted, -1, np.asarray(out.kind)).astype(np.int8)
+    z_row = np.asarray(out.z, dtype=float)
+    m = lead.size
+    cols = np.arange(m)
+    contact_k = np.asarray(out.contact_attempt, dtype=np.int64)
+    reached = contact_k > 0
+    first_touch_at = out.start[0] if m else np.empty(0)
     contact_at = np.full(m, np.nan)
-    attempts_made = np.zeros(m, np.int8)
-    first_touch_at[worked_row] = out.start[0]
-    attempts_made[worked_row] = np.sum(~np.isnan(out.start), axis=0)
-    reached_w = reaching <= n_att
-    cols = np.flatnonzero(reached_w)
-    contact_at[worked_row[cols]] = out.start[reaching[cols] - 1, cols]
     talk_end = np.full(m, np.nan)
-    talk_end[worked_row[cols]] = (
-        out.start[reaching[cols] - 1, cols] + handling[reaching[cols] - 1, cols]
-    )
-
+    contact_at[reached] = out.start[contact_k[reached] - 1, cols[reached]]
+    talk_end[reached] = contact_at[reached] + out.hours[contact_k[reached] - 1, cols[reached]]
+    attempts_made = np.sum(~np.isnan(out.start), axis=0).astype(np.int8)
     sla_met = _sla_met(s, mql_at, first_touch_at)
 
-    # Qualification at the first reaching attempt, decayed by the wait since hand-off.
-    reached = ~np.isnan(contact_at)
-    sql_uplift = 1.0 + s.handoff.context_sql_uplift * ctx
-    p_sql = (
-        sql_uplift
-        * stage_probability(s.qualification.sql_rate, strength, z)
-        * decay(
-            np.where(reached, contact_at - mql_at, 0.0),
-            s.qualification.decay_floor,
-            s.qualification.decay_tau_hours,
-        )
-    )
-    sql = reached & (draw("qualify")[mql_id] < p_sql)
+    # Deals: an SQL happens at most once per prospect, so per-prospect draws stay paired.
+    sql = np.asarray(out.sql, dtype=bool)
+    q = s.qualification
     sql_at = np.where(
-        sql,
-        talk_end + 24.0 * s.qualification.time_to_sql_days.ppf(draw("time_to_sql")[mql_id]),
-        np.nan,
+        sql, talk_end + 24.0 * q.time_to_sql_days.ppf(draw("time_to_sql")[mql_id]), np.nan
     )
-
     d = s.deals
+    ctx = s.handoff.context_shared
     opportunity = sql & (draw("opportunity")[mql_id] < d.opportunity_rate)
     opportunity_at = np.where(
         opportunity,
@@ -143,7 +206,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     )
     amount = np.where(opportunity, d.deal_size.ppf(draw("deal_size")[mql_id]), np.nan)
     win_uplift = 1.0 + s.handoff.context_win_uplift * ctx
-    p_win = win_uplift * stage_probability(d.win_rate, strength, z)
+    p_win = win_uplift * stage_probability(d.win_rate, s.marketing.score_strength, z_row)
     won = opportunity & (draw("win")[mql_id] < p_win)
     # Without context the buyer repeats discovery: the cycle stretches by the unshared share.
     cycle_days = d.sales_cycle_days.ppf(draw("sales_cycle")[mql_id]) + (
@@ -153,12 +216,9 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     billed_months = _billed_months(draw("churn")[mql_id], d.monthly_churn, d.revenue)
 
     warmup_h, horizon_h = s.run.warmup_days * 24.0, s.run.horizon_days * 24.0
-    busy = np.clip(out.start + handling, warmup_h, horizon_h) - np.clip(
-        out.start, warmup_h, horizon_h
-    )
-    available = sum(
-        float(c.open_hours_between(np.asarray(warmup_h), np.asarray(horizon_h))) for c in calendars
-    )
+    end = out.start + out.hours
+    busy = np.clip(end, warmup_h, horizon_h) - np.clip(out.start, warmup_h, horizon_h)
+    worked_row = np.flatnonzero(worked)
     return FunnelRecord(
         scenario=s.name,
         seed=seed,
@@ -179,7 +239,9 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         channel=channel,
         score_z=score_z.astype(np.float32),
         mql_id=mql_id,
+        cycle=np.asarray(out.cycle, dtype=np.int8),
         mql_at=mql_at,
+        row_score_z=z_row,
         accepted=accepted,
         reason=reason,
         worked=worked,
@@ -195,11 +257,15 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         closed_at=closed_at,
         amount=amount,
         billed_months=billed_months,
+        returned_at=np.asarray(out.returned_at, dtype=float),
+        held_id=lead_id[np.asarray(out.held_lead, dtype=np.int64)],
+        held_at=np.asarray(out.held_at, dtype=float),
+        policy=np.asarray(out.policy, dtype=float).reshape(-1, 6),
         worked_row=worked_row,
-        attempt_start=out.start,
-        attempt_hours=np.where(np.isnan(out.start), np.nan, handling),
-        attempt_rep=out.rep,
-        rep_available_h=available,
+        attempt_start=out.start[:, worked_row],
+        attempt_hours=out.hours[:, worked_row],
+        attempt_rep=out.rep[:, worked_row],
+        rep_available_h=sum(c.open_hours_between(warmup_h, horizon_h) for c in calendars),
         rep_busy_h=float(np.nansum(busy)),
     )
 

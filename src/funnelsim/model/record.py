@@ -1,7 +1,9 @@
 """The columnar record of one replication: numpy arrays filled during the run, no object per lead.
 
-Prospect-level arrays have one entry per prospect; MQL-level arrays one per MQL (``mql_id`` maps
-back to the prospect); attempt arrays are ``[attempt, worked lead]``. Times are hours since day 0.
+Prospect-level arrays have one entry per prospect. MQL-level arrays have one entry per hand-off
+(an MQL event; a lead recycled through nurture has one per cycle): ``mql_id`` maps back to the
+prospect and ``cycle`` counts its returns. Attempt arrays are ``[attempt, worked hand-off]``.
+Times are hours since day 0.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class FunnelRecord:
     score_z: np.ndarray
     # MQLs
     mql_id: np.ndarray
+    cycle: np.ndarray
     mql_at: np.ndarray
+    row_score_z: np.ndarray  # lead score at this hand-off (feedback can raise quality)
     accepted: np.ndarray
     reason: np.ndarray
     worked: np.ndarray
@@ -51,7 +55,13 @@ class FunnelRecord:
     closed_at: np.ndarray
     amount: np.ndarray
     billed_months: np.ndarray  # recurring revenue: months a customer pays (inf: never churns)
-    # attempts of worked leads: worked_row[j] is the MQL row of worked lead j
+    returned_at: np.ndarray  # when this hand-off's lead came back from nurture (NaN: never)
+    # leads marketing's feedback filter held back, and the policy after each review:
+    # (time, acceptance rate, quality shift, most-rejected kind, its hold-back share, rejections)
+    held_id: np.ndarray
+    held_at: np.ndarray
+    policy: np.ndarray
+    # attempts of worked hand-offs: worked_row[j] is the MQL row of worked hand-off j
     worked_row: np.ndarray
     attempt_start: np.ndarray
     attempt_hours: np.ndarray

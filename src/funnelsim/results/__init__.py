@@ -1,7 +1,7 @@
 """Results: KPI definitions and computation, ledgers as DataFrames."""
 
 from .kpis import KPI_NAMES, KPIS, UNITS, Kpi, compute_kpis
-from .ledger import attempts_frame, ledger_frame
+from .ledger import attempts_frame, feedback_frame, handoffs_frame, ledger_frame
 from .periods import (
     FREQUENCIES,
     mean_period_report,
@@ -18,6 +18,8 @@ __all__ = [
     "Kpi",
     "attempts_frame",
     "compute_kpis",
+    "feedback_frame",
+    "handoffs_frame",
     "ledger_frame",
     "mean_period_report",
     "period_report",

@@ -22,7 +22,7 @@ class Kpi:
 
 KPIS: tuple[Kpi, ...] = (
     Kpi("prospects", "count", "prospects that arrived in the counted window"),
-    Kpi("mqls", "count", "prospects that became marketing-qualified leads"),
+    Kpi("mqls", "count", "MQL hand-offs to sales (a lead back from nurture counts again)"),
     Kpi("mqls_accepted", "count", "MQLs sales accepted at hand-off"),
     Kpi("mqls_worked", "count", "accepted MQLs a rep ever worked"),
     Kpi("never_worked", "count", "accepted MQLs nobody ever touched (the black hole)"),
@@ -58,6 +58,13 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("days_sql_to_opportunity", "days", "mean days from SQL to opportunity"),
     Kpi("days_opportunity_to_close", "days", "mean days from opportunity to a won close"),
     Kpi("days_lead_to_customer", "days", "mean days from arrival to a won close"),
+    Kpi("unique_mqls", "count", "prospects that became an MQL at least once"),
+    Kpi("recycled_mqls", "count", "hand-offs of leads back from nurture"),
+    Kpi(
+        "mqls_held_back",
+        "count",
+        "would-be MQLs marketing held back after learning from rejections",
+    ),
     Kpi("revenue_recognized", "currency", "revenue from the cohort recognised before the horizon"),
     Kpi("arr_at_horizon", "currency", "recurring: annual run-rate of cohort customers at horizon"),
     Kpi("yoy_growth", "rate", "recognised revenue, last 12 months vs the 12 before (run rate)"),
@@ -141,6 +148,9 @@ def compute_kpis(rec: FunnelRecord) -> dict[str, float]:
         "days_sql_to_opportunity": _mean(rec.opportunity_at[opp] - rec.sql_at[opp]) / 24.0,
         "days_opportunity_to_close": _mean(rec.closed_at[won] - rec.opportunity_at[won]) / 24.0,
         "days_lead_to_customer": _mean(rec.closed_at[won] - arrival[won]) / 24.0,
+        "unique_mqls": int(np.unique(rec.mql_id[cm]).size),
+        "recycled_mqls": int((cm & (rec.cycle > 0)).sum()),
+        "mqls_held_back": int((rec.arrival[rec.held_id] >= rec.warmup_h).sum()),
         "revenue_recognized": recognized(rec, won, 0.0, h),
         "arr_at_horizon": arr_at(rec, won, h) if rec.recurring else np.nan,
         "yoy_growth": yoy,

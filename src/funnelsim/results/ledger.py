@@ -22,13 +22,18 @@ def _spread(n: int, rows: np.ndarray, values: np.ndarray, fill: object) -> np.nd
 def ledger_frame(rec: FunnelRecord) -> pd.DataFrame:
     """One row per prospect, in arrival order; MQL columns are empty (NaN/NaT/False) for the rest.
 
-    Times are timestamps from the scenario's ``run.start_date``; ``first_touch_wait_h`` is the
-    wait from hand-off to the first attempt, in hours.
+    For a lead recycled through nurture, the MQL columns describe its latest hand-off and
+    ``mql_cycles`` counts its hand-offs (`handoffs_frame` has the whole history). Times are
+    timestamps from the scenario's ``run.start_date``; ``first_touch_wait_h`` is the wait from
+    hand-off to the first attempt, in hours.
     """
     n, ids = rec.n_prospects, rec.mql_id
     reasons = np.array((*rec.reason_names, ""), dtype=object)
     mql = np.zeros(n, bool)
     mql[ids] = True
+    cycles = np.bincount(ids, minlength=n)
+    held = np.zeros(n, bool)
+    held[rec.held_id] = True
 
     def col(values: np.ndarray, fill: object = np.nan) -> np.ndarray:
         return _spread(n, ids, values, fill)
@@ -45,8 +50,10 @@ def ledger_frame(rec: FunnelRecord) -> pd.DataFrame:
             "channel": np.asarray(rec.channel_names, dtype=object)[rec.channel],
             "score": percentile(rec.score_z.astype(float)).round(1),
             "mql": mql,
+            "held_back": held,
+            "mql_cycles": cycles,
             "mql_at": at(rec.mql_at),
-            "handoff_at": at(rec.mql_at),
+            "returned_from_nurture_at": at(rec.returned_at),
             "accepted": col(rec.accepted, False),
             "rejection_reason": col(reason.astype(object), ""),
             "worked": col(rec.worked, False),
@@ -65,6 +72,55 @@ def ledger_frame(rec: FunnelRecord) -> pd.DataFrame:
         }
     )
     return df
+
+
+def handoffs_frame(rec: FunnelRecord) -> pd.DataFrame:
+    """One row per hand-off (MQL event) in time order: the lead's whole history, recycled cycles
+    included. ``outcome`` is rejected, never_worked, unreached, unqualified or sql;
+    ``back_from_nurture_at`` is when this cycle's lead returned as an MQL again (NaT: never)."""
+    reasons = np.array((*rec.reason_names, ""), dtype=object)
+    reached = ~np.isnan(rec.contact_at)
+    outcome = np.select(
+        [~rec.accepted, ~rec.worked, ~reached, ~rec.sql],
+        ["rejected", "never_worked", "unreached", "unqualified"],
+        "sql",
+    )
+    return pd.DataFrame(
+        {
+            "prospect": rec.mql_id,
+            "cycle": rec.cycle,
+            "in_cohort": rec.arrival[rec.mql_id] >= rec.warmup_h,
+            "handoff_at": _timestamps(rec, rec.mql_at),
+            "score": percentile(rec.row_score_z).round(1),
+            "accepted": rec.accepted,
+            "rejection_reason": np.where(rec.accepted, "", reasons[rec.reason]),
+            "worked": rec.worked,
+            "attempts": rec.attempts_made,
+            "first_touch_at": _timestamps(rec, rec.first_touch_at),
+            "sla_met": rec.sla_met & rec.accepted,
+            "contacted_at": _timestamps(rec, rec.contact_at),
+            "outcome": outcome,
+            "back_from_nurture_at": _timestamps(rec, rec.returned_at),
+        }
+    )
+
+
+def feedback_frame(rec: FunnelRecord) -> pd.DataFrame:
+    """Marketing's reviews (closed-loop feedback): after each, the acceptance rate and lead
+    quality it has learned, the most-rejected reason and the share of such leads it now holds
+    back, and the rejections it reviewed. Empty when feedback is off."""
+    p = rec.policy
+    names = np.asarray(rec.reason_names, dtype=object)
+    return pd.DataFrame(
+        {
+            "review_at": _timestamps(rec, p[:, 0]),
+            "acceptance_rate": p[:, 1],
+            "quality_shift_sd": p[:, 2],
+            "most_rejected": names[p[:, 3].astype(int)] if len(p) else np.empty(0, object),
+            "hold_back_share": p[:, 4],
+            "rejections_reviewed": p[:, 5].astype(int),
+        }
+    )
 
 
 def attempts_frame(rec: FunnelRecord) -> pd.DataFrame:

@@ -68,6 +68,9 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
         "customers": _count(rec, rec.closed_at[won], freq),
         "revenue": _count(rec, rec.closed_at[won], freq, rec.amount[won]),
     }
+    cols["recycled_mqls"] = _count(rec, rec.mql_at[cm & (rec.cycle > 0)], freq)
+    held = rec.arrival[rec.held_id] >= rec.warmup_h
+    cols["mqls_held_back"] = _count(rec, rec.held_at[held], freq)
     for code, name in enumerate(rec.reason_names):
         cols[f"rejected_{name}"] = _count(rec, rec.mql_at[rej & (rec.reason == code)], freq)
     frame = pd.DataFrame(cols).fillna(0.0).sort_index()
@@ -77,10 +80,12 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     accepted = frame["mqls_accepted"].where(frame["mqls_accepted"] > 0)
     frame["sla_attainment"] = frame["sla_met"] / accepted
     frame["attempts_attainment"] = frame["all_attempts_given"] / accepted
+    frame["acceptance_rate"] = frame["mqls_accepted"] / frame["mqls"].where(frame["mqls"] > 0)
     commitment = rec.mql_commitment_per_week * _period_weeks(frame.index)
     frame["mql_commitment"] = commitment
     frame["commitment_attainment"] = frame["mqls"] / commitment
-    order = ["prospects", "mqls", "mql_commitment", "commitment_attainment", "mqls_accepted"]
+    order = ["prospects", "mqls", "recycled_mqls", "mqls_held_back", "mql_commitment"]
+    order += ["commitment_attainment", "mqls_accepted", "acceptance_rate"]
     order += ["mqls_rejected", "sla_met", "sla_attainment", "all_attempts_given"]
     order += ["attempts_attainment"]
     order += ["sqls", "opportunities", "customers", "revenue"]
@@ -116,6 +121,7 @@ def mean_period_report(records, period: str = "weekly") -> pd.DataFrame:
     accepted = sums["mqls_accepted"].where(sums["mqls_accepted"] > 0)
     out["sla_attainment"] = sums["sla_met"] / accepted
     out["attempts_attainment"] = sums["all_attempts_given"] / accepted
+    out["acceptance_rate"] = sums["mqls_accepted"] / sums["mqls"].where(sums["mqls"] > 0)
     out["commitment_attainment"] = out["mqls"] / out["mql_commitment"]
     return out
 

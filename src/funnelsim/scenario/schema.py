@@ -193,6 +193,20 @@ class Sales(_Section):
     contact_rate: Rate = 1.0
     coverage: Rate = 1.0
     queue: Literal["fifo", "lifo", "priority"] = "fifo"
+    vacation_days_per_year: float = Field(
+        0.0, ge=0, le=200, description="working days each rep is away per year, drawn at random"
+    )
+    new_hires: int = Field(0, ge=0, description="reps (of `reps`) who start ramping up at day 0")
+    ramp_days: float = Field(90.0, gt=0, description="days a new hire takes to reach full speed")
+    ramp_start_productivity: float = Field(
+        0.5, gt=0, le=1, description="a new hire's speed on day 0, as a share of full speed"
+    )
+
+    @model_validator(mode="after")
+    def _hires_are_reps(self) -> Sales:
+        if self.new_hires > self.reps:
+            raise ValueError(f"new_hires ({self.new_hires}) cannot exceed reps ({self.reps})")
+        return self
 
     @field_validator("work_hours")
     @classmethod
@@ -246,6 +260,37 @@ class Deals(_Section):
     monthly_churn: Rate = Field(0.0, description="recurring: chance a customer leaves each month")
 
 
+class Nurture(_Section):
+    """Recycling: leads sales did not convert go back to marketing nurture and may return."""
+
+    recycle: bool = False
+    outcomes: tuple[Literal["rejected", "unreached", "unqualified"], ...] = (
+        "rejected",
+        "unreached",
+        "unqualified",
+    )
+    remql_per_month: float = Field(
+        0.02, gt=0, le=1, description="monthly hazard that a nurtured lead becomes an MQL again"
+    )
+    max_nurture_months: float = Field(24.0, gt=0, description="after this a nurtured lead is lost")
+    max_cycles: int = Field(3, ge=1, le=20, description="MQL cycles per lead, the first included")
+
+
+class Feedback(_Section):
+    """Closed loop: marketing reviews sales' rejection reasons and improves what it sends."""
+
+    enabled: bool = False
+    review_days: float = Field(30.0, gt=0)
+    learning_rate: float = Field(0.2, gt=0, le=1, description="share of the gap closed per review")
+    acceptance_ceiling: Rate = Field(0.95, description="acceptance rate learning converges to")
+    quality_ceiling: float = Field(
+        0.5, ge=0, le=3, description="lead-score gain (in SDs) learning converges to"
+    )
+    filter_ceiling: Rate = Field(
+        0.5, description="share of the most-rejected kind of lead marketing learns to hold back"
+    )
+
+
 class Costs(_Section):
     cost_per_prospect: float = Field(0.0, ge=0, description="marketing cost of one prospect")
     rep_cost_per_year: float = Field(0.0, ge=0, description="fully loaded cost of one rep")
@@ -263,6 +308,8 @@ class Scenario(_Section):
     sales: Sales
     qualification: Qualification = Qualification()
     deals: Deals
+    nurture: Nurture = Nurture()
+    feedback: Feedback = Feedback()
     costs: Costs = Costs()
 
     def to_dict(self) -> dict[str, Any]:
