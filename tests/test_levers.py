@@ -14,7 +14,13 @@ import pytest
 from scipy import stats
 
 import funnelsim as fs
-from funnelsim.results import compute_kpis, ledger_frame, period_report
+from funnelsim.results import (
+    compute_kpis,
+    feedback_frame,
+    handoffs_frame,
+    ledger_frame,
+    period_report,
+)
 from funnelsim.results.kpis import MONTH_H, recognized
 
 
@@ -171,3 +177,129 @@ def test_commitment_attainment_is_mqls_over_the_promise():
     assert np.allclose(full_weeks["commitment_attainment"], full_weeks["mqls"] / 250)
     # ~300 MQLs a week against 250 promised: marketing over-delivers on average.
     assert full_weeks["commitment_attainment"].mean() > 1
+
+
+def recycling(**changes):
+    return base(
+        **{
+            "nurture.recycle": True,
+            "nurture.remql_per_month": 0.3,
+            "run.horizon_days": 200,
+            **changes,
+        }
+    )
+
+
+def test_recycled_leads_keep_their_identity_and_conserve_flow():
+    """Every return from nurture is exactly one later hand-off of the same prospect, one cycle
+    on; only the recycled outcomes return; nothing follows an SQL."""
+    s = recycling(**{"nurture.outcomes": ["rejected", "unqualified"], "nurture.max_cycles": 3})
+    rec = fs.simulate(s, 4, 0)
+    h = handoffs_frame(rec)
+    assert (h["cycle"] > 0).sum() > 50
+    returned = h[h["back_from_nurture_at"].notna()]
+    assert set(returned["outcome"]) <= {"rejected", "unqualified"}
+    later = h.set_index(["prospect", "cycle"])
+    for row in returned.itertuples():
+        nxt = later.loc[(row.prospect, row.cycle + 1)]
+        assert nxt["handoff_at"] == row.back_from_nurture_at
+    assert len(returned) == (h["cycle"] > 0).sum()
+    assert h.groupby("prospect")["cycle"].max().max() <= 2
+    after_sql = (
+        h.sort_values("handoff_at")
+        .groupby("prospect")["outcome"]
+        .apply(lambda o: "sql" in list(o)[:-1])
+    )
+    assert not after_sql.any()
+    k = compute_kpis(rec)
+    cohort = h[h["in_cohort"]]
+    assert k["mqls"] == len(cohort) == k["unique_mqls"] + k["recycled_mqls"]
+    assert k["mqls"] == k["mqls_accepted"] + k["mqls_rejected"]
+
+
+def test_recycling_wins_back_customers_on_common_random_numbers():
+    lost = base(**{"run.horizon_days": 200})
+    row = paired_diff(lost, recycling(), "customers")
+    assert row["ci_low"] > 0
+
+
+def test_without_recycling_nobody_returns():
+    rec = fs.simulate(base(), 4, 0)
+    assert (rec.cycle == 0).all() and np.isnan(rec.returned_at).all()
+
+
+def test_feedback_raises_acceptance_over_the_horizon_and_nothing_learns_without_it():
+    on = base(
+        **{
+            "feedback.enabled": True,
+            "feedback.review_days": 14,
+            "feedback.learning_rate": 0.3,
+            "handoff.acceptance_rate": 0.5,
+        }
+    )
+    off = fs.override(on, {"feedback.enabled": False})
+    rec_on, rec_off = fs.simulate(on, 2, 0), fs.simulate(off, 2, 0)
+    assert rec_off.policy.shape[0] == 0 and rec_off.held_id.size == 0
+    history = feedback_frame(rec_on)
+    assert len(history) == int(150 // 14)
+    assert np.all(np.diff(history["acceptance_rate"]) > 0)
+    assert history["acceptance_rate"].iloc[-1] == pytest.approx(0.95 - 0.45 * 0.7 ** len(history))
+    # Each hand-off meets the acceptance rate in force when it happens (score_strength 0):
+    # per review epoch, accepted ~ Binomial(n, rate); 4 binomial SDs per epoch.
+    h = handoffs_frame(rec_on)
+    epoch = np.searchsorted(history["review_at"].to_numpy(), h["handoff_at"].to_numpy(), "right")
+    rates = np.concatenate(([0.5], history["acceptance_rate"].to_numpy()))
+    for e, group in h.groupby(epoch):
+        n, p = len(group), rates[e]
+        if n >= 30:
+            assert abs(group["accepted"].mean() - p) < 4 * np.sqrt(p * (1 - p) / n), e
+    # Without feedback acceptance stays at its rate: a 4-sigma binomial band per month.
+    flat = period_report(rec_off, "monthly")
+    full = flat[flat["mqls"] > 200]
+    sd = np.sqrt(0.25 / full["mqls"])
+    assert (abs(full["acceptance_rate"] - 0.5) < 4 * sd).all()
+
+
+def test_feedback_holds_back_the_most_rejected_kind():
+    s = base(
+        **{
+            "feedback.enabled": True,
+            "feedback.filter_ceiling": 1.0,
+            "feedback.learning_rate": 0.5,
+            "handoff.acceptance_rate": 0.5,
+            "handoff.rejection_reasons": {"wrong_fit": 8, "not_ready": 1},
+        }
+    )
+    rec = fs.simulate(s, 2, 0)
+    ledger = ledger_frame(rec)
+    assert ledger["held_back"].sum() > 100
+    assert set(feedback_frame(rec)["most_rejected"]) == {"wrong_fit"}
+    # Only would-be rejections are held back: fewer rejected MQLs, and no fewer SQLs (the
+    # accepted leads are the same ones, plus those the rising acceptance rate lets through).
+    row = paired_diff(fs.override(s, {"feedback.enabled": False}), s, "mqls_rejected")
+    assert row["ci_high"] < 0
+    assert paired_diff(fs.override(s, {"feedback.enabled": False}), s, "sqls")["ci_low"] > 0
+
+
+def test_vacations_take_reps_out_of_service():
+    """A rep away for a day serves nobody: available time falls by the open hours of the days
+    away, and the follow-up gets slower on common random numbers."""
+    s = base(**{"sales.calendar": "business", "sales.reps": 3, "sales.sla_clock": "business"})
+    away = fs.override(s, {"sales.vacation_days_per_year": 25})
+    rec, rec_away = fs.simulate(s, 6, 0), fs.simulate(away, 6, 0)
+    # 150 days ~ 41% of a year: 25 days/year -> 10-11 working days each, 8 h a day.
+    lost = rec.rep_available_h - rec_away.rep_available_h
+    assert 3 * 8 * 6 <= lost <= 3 * 8 * 14
+    assert paired_diff(s, away, "first_touch_hours_mean")["ci_low"] > 0
+
+
+def test_new_hires_ramp_up_slower_then_reach_full_speed():
+    s = base(**{"sales.reps": 2, "sales.handling_minutes": 30})
+    ramp = fs.override(s, {"sales.new_hires": 2, "sales.ramp_days": 60})
+    rec = fs.simulate(ramp, 3, 0)
+    t = rec.attempt_start[~np.isnan(rec.attempt_start)]
+    hours = rec.attempt_hours[~np.isnan(rec.attempt_start)]
+    # Constant 30 min at full speed; half speed at day 0 rising linearly to full at day 60.
+    expected = 0.5 / (0.5 + 0.5 * np.minimum(t / (60 * 24), 1))
+    assert np.allclose(hours, expected)
+    assert paired_diff(s, ramp, "first_touch_hours_mean")["ci_low"] > 0

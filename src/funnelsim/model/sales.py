@@ -265,10 +265,6 @@ def run_sales(
     def handoff(lead: int, c: int) -> None:
         now = env.now
         k = kinds[lead]
-        if block[k] > 0.0 and float(draws.hold[c][lead]) < block[k]:
-            out.held_lead.append(lead)
-            out.held_at.append(now)
-            return
         if c == 0:
             u_acc, u_cov, u_q = cycle0[0][lead], cycle0[1][lead], cycle0[2][lead]
             reach, hand = reach0[lead], hand0[lead]
@@ -276,9 +272,15 @@ def run_sales(
             u_acc, u_cov = float(draws.accept[c][lead]), float(draws.cover[c][lead])
             u_q, reach = float(draws.qualify[c][lead]), int(draws.reach[c][lead])
             hand = draws.handling[c][:, lead].tolist()
+        accepted = u_acc < p_accept[lead]
+        # Marketing learned to spot the leads sales rejects for reason k: it keeps back a
+        # share of them instead of handing them over (they never become MQLs).
+        if not accepted and block[k] > 0.0 and float(draws.hold[c][lead]) < block[k]:
+            out.held_lead.append(lead)
+            out.held_at.append(now)
+            return
         row = n_rows[0]
         n_rows[0] = row + 1
-        accepted = u_acc < p_accept[lead]
         worked = accepted and u_cov < coverage
         row_lead[row] = lead
         row_cycle[row] = c

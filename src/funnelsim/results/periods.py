@@ -22,7 +22,7 @@ def _periods(rec: FunnelRecord, hours: np.ndarray, freq: str) -> pd.PeriodIndex:
 
 def _count(rec: FunnelRecord, hours: np.ndarray, freq: str, weights: np.ndarray | None = None):
     if hours.size == 0:
-        return pd.Series(dtype=float)
+        return pd.Series(dtype=float, index=pd.PeriodIndex([], freq=freq))
     keys = _periods(rec, hours, freq)
     values = np.ones(hours.size) if weights is None else weights
     return pd.Series(values, index=keys).groupby(level=0).sum()
