@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..results import period_reports
+from ..results import period_reports, sla_breaches_by_rep_day
 from .replications import RunResult
 
 
@@ -16,7 +16,7 @@ def write_run(result: RunResult, out: str | Path, period: str | None = None) -> 
     """Write ``kpis.csv`` (one row per replication), ``summary.csv``, ``ledger.csv`` and
     ``attempts.csv`` (all replications, with a ``replication`` column), ``run.json`` (scenario,
     seed, version) and, with ``period``, ``<period>_report.csv`` (tidy, one row per replication
-    and period). Returns the paths written."""
+    and period) and ``sla_breaches_by_rep_day.csv``. Returns the paths written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -39,7 +39,12 @@ def write_run(result: RunResult, out: str | Path, period: str | None = None) -> 
     if period is not None and result.records:
         path = out / f"{period}_report.csv"
         period_reports(result.records, period).to_csv(path, index=False)
-        written.append(path)
+        breaches = pd.concat(
+            [sla_breaches_by_rep_day(r).assign(replication=r.replication) for r in result.records],
+            ignore_index=True,
+        )
+        breaches.to_csv(out / "sla_breaches_by_rep_day.csv", index=False)
+        written += [path, out / "sla_breaches_by_rep_day.csv"]
     meta = {
         "funnelsim_version": __version__,
         "scenario": result.scenario.to_dict(),
