@@ -12,7 +12,6 @@ final outcome, however long after the horizon that is.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 from scipy import special
@@ -23,7 +22,7 @@ from ..scenario.checks import company_calendar
 from .arrivals import arrival_times
 from .channels import channel_mix
 from .record import FunnelRecord
-from .sales import Draws, Feedback, RepCalendar, Rules, cadence_offsets, run_sales
+from .sales import Draws, Feedback, Ramp, RepCalendar, Rules, cadence_offsets, run_sales
 from .scoring import stage_probability
 from .streams import stream, uniforms
 
@@ -52,25 +51,17 @@ def _vacations(s: Scenario, base: WeekCalendar, seed: int, r: int) -> list[froze
         return [frozenset()] * s.sales.reps
     rng = stream(seed, r, "vacation")
     years = math.ceil(s.run.horizon_days / 365.0) + 1
+    day = np.arange(365 * years)
+    workday = base.open_hours_between(day * 24.0, day * 24.0 + 24.0) > 0
+    by_year = [day[(day // 365 == y) & workday] for y in range(years)]
     out = []
     for _ in range(s.sales.reps):
-        days: set[int] = set()
-        for y in range(years):
-            candidates = [
-                d
-                for d in range(365 * y, 365 * (y + 1))
-                if base.open_hours_between(np.asarray(d * 24.0), np.asarray(d * 24.0 + 24.0)) > 0
-            ]
+        days: list[int] = []
+        for candidates in by_year:
             take = int(per_year) + int(rng.random() < per_year - int(per_year))
-            days.update(
-                rng.choice(candidates, size=min(take, len(candidates)), replace=False).tolist()
-            )
+            days += rng.choice(candidates, size=min(take, candidates.size), replace=False).tolist()
         out.append(frozenset(days))
     return out
-
-
-def _ramp(t: float, start: float, ramp_h: float) -> float:
-    return start + (1.0 - start) * min(t / ramp_h, 1.0)
 
 
 def decay(wait_h: np.ndarray, floor: float, tau_h: float) -> np.ndarray:
@@ -165,7 +156,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         ],
     )
     calendars = rep_calendars(s, seed, r)
-    ramp = partial(_ramp, start=s.sales.ramp_start_productivity, ramp_h=s.sales.ramp_days * 24.0)
+    ramp = Ramp(s.sales.ramp_start_productivity, s.sales.ramp_days * 24.0)
     new_from = s.sales.reps - s.sales.new_hires
     productivity = [ramp if i >= new_from else None for i in range(s.sales.reps)]
     out = run_sales(first_at, score_z[lead_id], kind, draws, rules, calendars, productivity)

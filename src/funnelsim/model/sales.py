@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,6 +79,21 @@ class RepCalendar:
             if hi > lo:
                 hours -= float(self.week.open_hours_between(np.asarray(lo), np.asarray(hi)))
         return hours
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """A new hire's speed: ``start`` of full speed at time 0, rising linearly to full at
+    ``ramp_h`` hours."""
+
+    start: float
+    ramp_h: float
+
+    def at(self, t: float) -> float:
+        return self.start + (1.0 - self.start) * min(t / self.ramp_h, 1.0)
+
+    def of(self, t: np.ndarray) -> np.ndarray:
+        return self.start + (1.0 - self.start) * np.minimum(t / self.ramp_h, 1.0)
 
 
 @dataclass(frozen=True)
@@ -160,7 +175,7 @@ def run_sales(
     draws: Draws,
     rules: Rules,
     calendars: Sequence[RepCalendar],
-    productivity: Sequence[Callable[[float], float] | None],
+    productivity: Sequence[Ramp | None],
 ) -> Handoffs:
     """Simulate hand-offs and the sales team until every lead is done.
 
@@ -209,7 +224,7 @@ def run_sales(
     floor, tau = rules.decay_floor, rules.decay_tau_h
     cadence = rules.cadence
     recycle = rules.recycle
-    idle: deque[tuple[int, simpy.Event]] = deque()
+    idle: deque[tuple[int, simpy.Event, float]] = deque()  # (rep, wake-up, end of its shift)
     all_open = all(c.always_open for c in calendars)
 
     if rules.queue == "fifo":
@@ -236,15 +251,22 @@ def run_sales(
         if all_open:
             idle.popleft()[1].succeed()
             return
+        # Wake the longest-idle rep still on shift. Idle reps whose shift has ended are woken too,
+        # once: they leave the idle list and sleep until their own next opening, where they
+        # will find this lead if nobody on shift has taken it.
         now = env.now
-        for pos, (i, ev) in enumerate(idle):
-            if calendars[i].next_open(now) == now:
-                del idle[pos]
-                ev.succeed()
-                return
-        # Nobody idle is on shift: wake them all so each sleeps until its own next opening.
+        taken = False
+        on_shift = deque()
         while idle:
-            idle.popleft()[1].succeed()
+            entry = idle.popleft()
+            if entry[2] <= now:
+                entry[1].succeed()
+            elif not taken:
+                entry[1].succeed()
+                taken = True
+            else:
+                on_shift.append(entry)
+        idle.extend(on_shift)
 
     def to_nurture(row: int, now: float) -> None:
         c = row_cycle[row] + 1
@@ -325,7 +347,7 @@ def run_sales(
                 open_until = cal.open_until(now)
             if not pending:
                 ev = env.event()
-                idle.append((i, ev))
+                idle.append((i, ev, NEVER if always else open_until))
                 yield ev
                 continue
             code = take()
@@ -337,7 +359,7 @@ def run_sales(
                 first_start[row] = now
             dur = row_hand[row][k]
             if speed is not None:
-                dur /= speed(now)
+                dur /= speed.at(now)
             yield env.timeout(dur)
             nk = k + 1
             if row_reach[row] == nk:
@@ -388,12 +410,11 @@ def run_sales(
     out.rep = np.array([lst[:m] for lst in reps_of], dtype=np.int16).reshape(n_att, m)
     hand = np.array(row_hand[:m], dtype=float).reshape(m, n_att).T
     out.hours = np.where(np.isnan(out.start), np.nan, hand)
-    if productivity and any(p is not None for p in productivity):
-        # A ramping rep took longer than the drawn time: recover the time actually spent.
-        for i, speed in enumerate(productivity):
-            if speed is not None:
-                mine = out.rep == i
-                out.hours[mine] = hand[mine] / np.vectorize(speed)(out.start[mine])
+    # A ramping rep took longer than the drawn time: record the time actually spent.
+    for i, speed in enumerate(productivity):
+        if speed is not None:
+            mine = out.rep == i
+            out.hours[mine] = hand[mine] / speed.of(out.start[mine])
     return out
 
 
