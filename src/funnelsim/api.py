@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
-from .experiment import Comparison, RunResult, compare, run
+from .experiment import (
+    Attribution,
+    Comparison,
+    PrecisionReport,
+    RunResult,
+    SerialExecutor,
+    SweepResult,
+    attribute,
+    compare,
+    grid_points,
+    latin_hypercube,
+    lever_groups,
+    load_sweep,
+    open_executor,
+    read_points,
+    run,
+    sweep,
+)
 from .experiment.output import write_run
 from .model import FunnelRecord, simulate
-from .results import mean_period_report, period_report, period_reports
+from .planning import (
+    QuotaPlan,
+    StaffingResult,
+    erlang_reps,
+    quota,
+    reverse_funnel,
+    staffing,
+)
+from .results import (
+    feedback_frame,
+    handoffs_frame,
+    mean_period_report,
+    period_report,
+    period_reports,
+    sla_breaches_by_rep_day,
+)
 from .scenario import Scenario, all_keys, from_dict, load, override
 
 __all__ = [
+    "Attribution",
+    "PrecisionReport",
+    "SerialExecutor",
+    "SweepResult",
+    "attribute",
+    "grid_points",
+    "latin_hypercube",
+    "lever_groups",
+    "load_sweep",
+    "open_executor",
+    "read_points",
+    "sweep",
     "Comparison",
     "FunnelRecord",
     "RunResult",
@@ -17,11 +61,20 @@ __all__ = [
     "compare",
     "from_dict",
     "load",
+    "feedback_frame",
+    "handoffs_frame",
     "mean_period_report",
+    "sla_breaches_by_rep_day",
     "override",
     "period_report",
     "period_reports",
     "run",
     "simulate",
     "write_run",
+    "QuotaPlan",
+    "StaffingResult",
+    "erlang_reps",
+    "quota",
+    "reverse_funnel",
+    "staffing",
 ]

@@ -6,7 +6,11 @@ API, print).
 
 from __future__ import annotations
 
-from . import core  # noqa: F401  (registers validate, run, compare)
+from . import (
+    core,  # noqa: F401  (registers validate, run, compare)
+    experiments,  # noqa: F401  (registers sweep, attribute)
+    planning,  # noqa: F401  (registers quota, staffing)
+)
 from .common import app
 
 

@@ -25,6 +25,7 @@ from .common import (
     print_json,
     progress_flag,
 )
+from .execution import ExecutorOpt, MaxRepsOpt, PrecisionKpiOpt, PrecisionOpt, WorkersOpt
 
 
 @app.command()
@@ -51,17 +52,29 @@ def run(
         Period | None,
         typer.Option(help="Also print (and with --out write) a per-period report of the cohort."),
     ] = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    precision: PrecisionOpt = None,
+    max_replications: MaxRepsOpt = None,
+    precision_kpi: PrecisionKpiOpt = None,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
     period = report.value if report else None
-    result = api.run(
-        s,
-        replications,
-        seed,
-        keep_records=out is not None or period is not None,
-        progress=progress_flag(quiet),
-    )
+    with api.open_executor(executor, workers) as ex:
+        result = api.run(
+            s,
+            replications,
+            seed,
+            keep_records=out is not None or period is not None,
+            progress=progress_flag(quiet),
+            executor=ex,
+            precision=precision,
+            max_replications=max_replications,
+            precision_kpis=precision_kpi,
+        )
+    if result.precision is not None and not json_out:
+        echo_err(result.precision.describe())
     if out is not None:
         written = api.write_run(result, out, period=period)
         echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
@@ -95,11 +108,32 @@ def compare(
     replications: RepsOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    precision: PrecisionOpt = None,
+    max_replications: MaxRepsOpt = None,
+    precision_kpi: PrecisionKpiOpt = None,
 ) -> None:
-    """Compare two scenarios on common random numbers, with paired 95% CIs of the differences."""
+    """Compare two scenarios on common random numbers, with paired 95% CIs of the differences.
+
+    With --precision, the yardstick is the baseline's mean: replications are added until each
+    difference's CI half-width is within that share of it."""
     a = api.load(baseline, sets or [])
     b = api.load(alternative, sets or [])
-    comp = api.compare(a, b, replications, seed, progress=progress_flag(quiet))
+    with api.open_executor(executor, workers) as ex:
+        comp = api.compare(
+            a,
+            b,
+            replications,
+            seed,
+            progress=progress_flag(quiet),
+            executor=ex,
+            precision=precision,
+            max_replications=max_replications,
+            precision_kpis=precision_kpi,
+        )
+    if comp.precision is not None and not json_out:
+        echo_err(comp.precision.describe())
     if json_out:
         print_json(comp.to_dict())
         return

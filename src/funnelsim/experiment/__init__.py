@@ -1,7 +1,32 @@
-"""Experiments: replications, paired comparisons."""
+"""Experiments: replications, paired comparisons, sweeps, lever attribution, executors."""
 
+from .attribution import Attribution, attribute, lever_groups
 from .compare import Comparison, compare
+from .design import grid_points, latin_hypercube, read_points
+from .executors import SerialExecutor, open_executor
+from .precision import PrecisionReport
 from .replications import RunResult, replicate, run
 from .stats import mean_ci, summarize
+from .sweep import SweepResult, load_sweep, sweep
 
-__all__ = ["Comparison", "RunResult", "compare", "mean_ci", "replicate", "run", "summarize"]
+__all__ = [
+    "Attribution",
+    "Comparison",
+    "PrecisionReport",
+    "RunResult",
+    "SerialExecutor",
+    "SweepResult",
+    "attribute",
+    "compare",
+    "grid_points",
+    "latin_hypercube",
+    "lever_groups",
+    "load_sweep",
+    "mean_ci",
+    "open_executor",
+    "read_points",
+    "replicate",
+    "run",
+    "summarize",
+    "sweep",
+]

@@ -7,13 +7,23 @@ which is far narrower than comparing two independent intervals.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..model import FunnelRecord
 from ..scenario import Scenario
-from .replications import RunResult, run
+from .precision import PrecisionReport, plan, replicate_until_precise
+from .replications import (
+    RunResult,
+    kpi_values,
+    precision_kpi_names,
+    replication_ids,
+    result_from_outcomes,
+)
 from .stats import json_number, mean_ci
 
 
@@ -24,6 +34,7 @@ class Comparison:
     baseline: RunResult
     alternative: RunResult
     level: float = 0.95
+    precision: PrecisionReport | None = None
 
     def table(self) -> pd.DataFrame:
         """Per KPI: baseline and alternative means, diff (alternative - baseline), its paired CI,
@@ -51,23 +62,27 @@ class Comparison:
         """The contract's ``compare --json`` document."""
         t = self.table()
         kpis = {
+            # Item access: attribute access would find Series.diff, the method.
             name: {
-                "baseline": json_number(r.baseline),
-                "alternative": json_number(r.alternative),
-                "diff": json_number(r.diff),
-                "ci95": [json_number(r.ci_low), json_number(r.ci_high)],
-                "relative": json_number(r.relative),
-                "significant": bool(r.significant),
+                "baseline": json_number(r["baseline"]),
+                "alternative": json_number(r["alternative"]),
+                "diff": json_number(r["diff"]),
+                "ci95": [json_number(r["ci_low"]), json_number(r["ci_high"])],
+                "relative": json_number(r["relative"]),
+                "significant": bool(r["significant"]),
             }
             for name, r in t.iterrows()
         }
-        return {
+        doc = {
             "baseline": self.baseline.scenario.name,
             "alternative": self.alternative.scenario.name,
             "seed": self.baseline.seed,
             "replications": self.baseline.replications,
             "kpis": kpis,
         }
+        if self.precision is not None:
+            doc.update(self.precision.to_dict())
+        return doc
 
 
 def compare(
@@ -78,13 +93,68 @@ def compare(
     *,
     progress: bool | None = None,
     keep_records: bool = False,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    precision_kpis: Iterable[str] | None = None,
 ) -> Comparison:
     """Run both scenarios on the same seeds and replications; see `Comparison`.
 
-    ``replications`` and ``seed`` default to the baseline's ``[run]`` values.
+    ``replications`` and ``seed`` default to the baseline's ``[run]`` values. ``executor``,
+    ``chunk_size`` and ``extra_kpis`` work as in `run`; both scenarios' replications go to the
+    executor together.
+
+    ``precision`` (e.g. 0.05) adds paired replications in batches until, for every KPI in
+    ``precision_kpis`` (default revenue), the 95% CI of the difference is within ±precision of
+    the baseline's mean (the difference itself may be near zero, so it cannot be the yardstick),
+    or ``max_replications`` (default 100) is reached. The first batch is ``replications``
+    (default 10); ``comparison.precision`` reports the count reached.
     """
-    seed = baseline.run.seed if seed is None else seed
-    replications = baseline.run.replications if replications is None else replications
-    a = run(baseline, replications, seed, progress=progress, keep_records=keep_records)
-    b = run(alternative, replications, seed, progress=progress, keep_records=keep_records)
-    return Comparison(a, b)
+    from .engine import Job, execute
+
+    seed = baseline.run.seed if seed is None else int(seed)
+    precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
+    settings = plan(
+        precision,
+        max_replications,
+        replications,
+        precision_kpis,
+        precision_kpi_names(precision_kpis, extra_kpis),
+    )
+    options = dict(
+        executor=executor,
+        chunk_size=chunk_size,
+        keep_records=keep_records,
+        extra_kpis=extra_kpis,
+        progress=progress,
+        desc=f"{baseline.name} vs {alternative.name}",
+    )
+    done: list = []
+
+    def run_batch(ids: list[int]) -> None:
+        reps = tuple(ids)
+        done.extend(execute([Job(0, baseline, reps), Job(1, alternative, reps)], seed, **options))
+
+    def both() -> tuple[RunResult, RunResult]:
+        return (
+            result_from_outcomes(baseline, seed, [o for o in done if o.key == 0]),
+            result_from_outcomes(alternative, seed, [o for o in done if o.key == 1]),
+        )
+
+    if settings is None:
+        run_batch(replication_ids(baseline, replications))
+        return Comparison(*both())
+
+    def measure() -> dict[str, tuple[np.ndarray, float]]:
+        a, b = both()
+        out = {}
+        for k in settings.kpis:
+            x, y = kpi_values(a.kpis, k), kpi_values(b.kpis, k)
+            finite = x[np.isfinite(x)]
+            out[k] = (y - x, float(finite.mean()) if finite.size else float("nan"))
+        return out
+
+    report = replicate_until_precise(run_batch, measure, settings)
+    return Comparison(*both(), precision=report)

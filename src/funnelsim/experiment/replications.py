@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
 from ..model import FunnelRecord, simulate
 from ..results import KPI_NAMES, attempts_frame, compute_kpis, ledger_frame
 from ..scenario import Scenario
-from .progress import progress_bar
+from .precision import PrecisionReport, plan, replicate_until_precise
 from .stats import json_number, summarize
 
 
@@ -20,12 +22,14 @@ class RunResult:
     """R replications of one scenario.
 
     ``kpis`` has one row per replication (index ``replication``) and one column per KPI.
+    ``precision`` says how the count was reached when a run asked for a precision.
     """
 
     scenario: Scenario
     seed: int
     kpis: pd.DataFrame
     records: tuple[FunnelRecord, ...] = field(default=(), repr=False)
+    precision: PrecisionReport | None = None
 
     @property
     def replications(self) -> int:
@@ -59,13 +63,16 @@ class RunResult:
                 "ci95": [json_number(row["ci_low"]), json_number(row["ci_high"])],
                 "values": [json_number(v) for v in self.kpis[name]],
             }
-        return {
+        doc = {
             "scenario": self.scenario.name,
             "seed": self.seed,
             "replications": self.replications,
             "horizon_days": self.scenario.run.horizon_days,
             "kpis": kpis,
         }
+        if self.precision is not None:
+            doc.update(self.precision.to_dict())
+        return doc
 
 
 def replicate(scenario: Scenario, seed: int, replication: int, keep_record: bool = False):
@@ -81,30 +88,110 @@ def run(
     *,
     keep_records: bool = True,
     progress: bool | None = None,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    precision_kpis: Iterable[str] | None = None,
 ) -> RunResult:
     """Run replications ``0..R-1`` (or the given replication ids) and return a `RunResult`.
 
     ``replications`` and ``seed`` default to the scenario's ``[run]`` values. ``progress``: True
     shows a bar (a widget in Jupyter), None shows one only on a terminal, False never.
+
+    ``executor``: where replications run; None runs them here, one after another, or pass a
+    `concurrent.futures` executor, a Dask client, or one from `open_executor`. The numbers never
+    depend on it. ``chunk_size``: replications per task (default: sized to the executor).
+    ``extra_kpis``: your own ``f(record) -> {name: number}``, computed next to the built-in KPIs
+    (for a process pool it must be importable from a module).
+
+    ``precision``: a relative CI half-width, e.g. 0.05. Replications are then added in batches
+    (the first batch is ``replications``, default 10) until every KPI in ``precision_kpis``
+    (default revenue) has a 95% CI within ±precision of its mean, or ``max_replications``
+    (default 100) is reached; ``result.precision`` reports the count reached.
     """
+    from .engine import Job, execute  # the engine runs `replicate`, defined here
+
     seed = scenario.run.seed if seed is None else int(seed)
-    reps = _replication_ids(scenario, replications)
-    rows, records = [], []
-    with progress_bar(len(reps), f"{scenario.name}", progress) as bar:
-        for r in reps:
-            k, rec = replicate(scenario, seed, r, keep_records)
-            rows.append(k)
-            if rec is not None:
-                records.append(rec)
-            bar.update(1)
-    kpis = pd.DataFrame(rows, index=pd.Index(reps, name="replication"), columns=list(KPI_NAMES))
-    return RunResult(scenario, seed, kpis, tuple(records))
+    precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
+    settings = plan(
+        precision,
+        max_replications,
+        replications if precision is not None else None,
+        precision_kpis,
+        precision_kpi_names(precision_kpis, extra_kpis),
+    )
+    options = dict(
+        executor=executor,
+        chunk_size=chunk_size,
+        keep_records=keep_records,
+        extra_kpis=extra_kpis,
+        progress=progress,
+        desc=scenario.name,
+    )
+    if settings is None:
+        outcomes = execute(
+            [Job(0, scenario, tuple(replication_ids(scenario, replications)))], seed, **options
+        )
+        return result_from_outcomes(scenario, seed, outcomes)
+
+    done: list = []
+
+    def run_batch(ids: list[int]) -> None:
+        done.extend(execute([Job(0, scenario, tuple(ids))], seed, **options))
+
+    def measure() -> dict[str, tuple[np.ndarray, float]]:
+        kpis = result_from_outcomes(scenario, seed, done).kpis
+        out = {}
+        for k in settings.kpis:
+            x = kpi_values(kpis, k)
+            finite = x[np.isfinite(x)]
+            out[k] = (x, float(finite.mean()) if finite.size else float("nan"))
+        return out
+
+    report = replicate_until_precise(run_batch, measure, settings)
+    result = result_from_outcomes(scenario, seed, done)
+    return RunResult(result.scenario, seed, result.kpis, result.records, report)
 
 
-def _replication_ids(scenario: Scenario, replications: int | Sequence[int] | None) -> list[int]:
+def outcome_frame(outcomes: Sequence[Any]) -> pd.DataFrame:
+    """KPIs of engine outcomes, one row per replication, built-in KPIs first, in order."""
+    rows = [o.kpis for o in outcomes]
+    extra = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in KPI_NAMES]
+    index = pd.Index([o.replication for o in outcomes], name="replication")
+    return pd.DataFrame(rows, index=index, columns=list(KPI_NAMES) + extra)
+
+
+def result_from_outcomes(scenario: Scenario, seed: int, outcomes: Sequence[Any]) -> RunResult:
+    outcomes = sorted(outcomes, key=lambda o: o.replication)
+    records = tuple(o.record for o in outcomes if o.record is not None)
+    return RunResult(scenario, seed, outcome_frame(outcomes), records)
+
+
+def kpi_values(kpis: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in kpis.columns:
+        raise UsageError(
+            f"--precision-kpi: unknown KPI {name} (known: {', '.join(map(str, kpis.columns))})"
+        )
+    return kpis[name].to_numpy(dtype=float)
+
+
+def precision_kpi_names(
+    requested: Iterable[str] | None, extra_kpis: Callable[..., Any] | None
+) -> tuple[str, ...]:
+    # Names of extra KPIs are only known once a replication has run; they are checked then.
+    if extra_kpis is not None:
+        return tuple(KPI_NAMES) + tuple(requested or ())
+    return tuple(KPI_NAMES)
+
+
+def replication_ids(scenario: Scenario, replications: int | Sequence[int] | None) -> list[int]:
+    """The replication ids to run: ``0..R-1`` for a count (default: the scenario's), or as given."""
     if replications is None:
         return list(range(scenario.run.replications))
-    if isinstance(replications, int):
+    if isinstance(replications, int | np.integer):
+        replications = int(replications)
         if replications < 1:
             raise UsageError(f"replications must be >= 1 (given: {replications})")
         return list(range(replications))

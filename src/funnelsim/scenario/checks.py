@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from ..calendar import WeekCalendar
 from ..errors import Problem
-from .schema import Scenario
+from .schema import DEFAULT_REJECTION_REASONS, Sales, Scenario
 
 
 def sense_checks(s: Scenario) -> list[Problem]:
     """Warnings about a valid scenario; each names the dotted key it is about."""
     out: list[Problem] = []
     sales = s.sales
-    set_fields = sales.model_fields_set
     if sales.calendar == "24/7":
         for key in ("work_hours", "workdays"):
-            if key in set_fields:
+            # Compared with the default, not "was it written": a saved scenario writes them all.
+            if getattr(sales, key) != Sales.model_fields[key].default:
                 out.append(Problem(f"sales.{key}", 'has no effect with sales.calendar = "24/7"'))
         if sales.sla_clock == "business":
             out.append(
@@ -31,7 +31,10 @@ def sense_checks(s: Scenario) -> list[Problem]:
                     'breach the SLA whatever the reps do; consider sla_clock = "business"',
                 )
             )
-    if s.handoff.acceptance_rate == 1.0 and "rejection_reasons" in s.handoff.model_fields_set:
+    if (
+        s.handoff.acceptance_rate == 1.0
+        and s.handoff.rejection_reasons != DEFAULT_REJECTION_REASONS
+    ):
         out.append(
             Problem(
                 "handoff.rejection_reasons", "has no effect: acceptance_rate = 1 rejects nothing"

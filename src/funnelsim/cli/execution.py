@@ -1,0 +1,44 @@
+"""Options every experiment command shares: where runs execute, and how many replications."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Run replications in a pool of N worker processes (default: serially, here). "
+        "With --executor dask: the size of the local cluster.",
+    ),
+]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="Where runs execute: serial (default), process, dask (a local Dask cluster) or "
+        "dask:ADDRESS (a running scheduler, e.g. dask:tcp://10.0.0.5:8786). Results are "
+        "identical whichever you choose.",
+    ),
+]
+PrecisionOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--precision",
+        help="Add replications in batches until each --precision-kpi's 95% CI half-width is "
+        "within this share of its mean (e.g. 0.05 for ±5%); --replications is the first batch "
+        "(default 10).",
+    ),
+]
+MaxRepsOpt = Annotated[
+    int | None,
+    typer.Option("--max-replications", help="The most replications --precision may use (100)."),
+]
+PrecisionKpiOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--precision-kpi", help="A KPI that --precision applies to (repeatable; default revenue)."
+    ),
+]

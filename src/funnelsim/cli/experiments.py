@@ -1,0 +1,272 @@
+"""Experiment commands: sweep (design points into a resumable folder) and attribute (which lever
+is worth the most)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from .. import api
+from ..errors import UsageError
+from ..experiment.design import parse_grid_options, parse_lhs_options
+from ..formatting import fmt, unit_of
+from .common import (
+    JsonOpt,
+    QuietOpt,
+    RepsOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    echo_err,
+    handled,
+    print_frame,
+    print_json,
+    progress_flag,
+)
+from .execution import ExecutorOpt, WorkersOpt
+
+# The KPIs a sweep prints per point; every KPI is in summary.csv.
+HEADLINE = ("revenue", "customers", "sla_attainment", "first_touch_hours_mean")
+MAX_PRINTED_POINTS = 50
+
+
+@app.command()
+@handled
+def sweep(
+    scenario: ScenarioArg,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for results.csv, summary.csv, failures.csv and manifest.json; "
+            "rerunning the same command on it computes only what is missing.",
+        ),
+    ],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grid", help="KEY=V1,V2,...: every combination of these values (repeatable)."
+        ),
+    ] = None,
+    lhs: Annotated[
+        list[str] | None,
+        typer.Option("--lhs", help="KEY=LOW:HIGH: a Latin hypercube dimension (repeatable)."),
+    ] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", help="Number of Latin hypercube points.")
+    ] = None,
+    points: Annotated[
+        Path | None,
+        typer.Option(
+            "--points",
+            help="CSV file of points: a header of dotted keys, one row per point (an empty "
+            "cell keeps the scenario's value).",
+        ),
+    ] = None,
+    sets: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: RepsOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option("--chunk-size", help="Replications per task (default: sized to workers)."),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a scenario at many points (grid, Latin hypercube or CSV) on common random numbers.
+
+    Exit status 1 when some points failed (they are listed, and in failures.csv); the other
+    points' results are complete.
+    """
+    s = api.load(scenario, sets or [])
+    chosen = [
+        name for name, given in (("--grid", grid), ("--lhs", lhs), ("--points", points)) if given
+    ]
+    if len(chosen) != 1:
+        raise UsageError(
+            "give exactly one design: --grid KEY=V1,V2,... (repeatable), --lhs KEY=LOW:HIGH "
+            "(repeatable) with --samples N, or --points FILE.csv "
+            f"(given: {', '.join(chosen) or 'none'})"
+        )
+    if samples is not None and not lhs:
+        raise UsageError("--samples only applies to --lhs")
+    run_seed = s.run.seed if seed is None else seed
+    if grid:
+        design = api.grid_points(parse_grid_options(grid))
+    elif lhs:
+        if samples is None:
+            raise UsageError("--lhs needs --samples N, the number of points")
+        design = api.latin_hypercube(s, parse_lhs_options(lhs), samples, run_seed)
+    else:
+        design = api.read_points(points)
+    with api.open_executor(executor, workers) as ex:
+        result = api.sweep(
+            s,
+            design,
+            replications,
+            run_seed,
+            executor=ex,
+            out=out,
+            progress=progress_flag(quiet),
+            chunk_size=chunk_size,
+        )
+    echo_err(result.describe())
+    _print_sweep(result)
+    if not result.ok:
+        echo_err(f"{len(result.failures)} failed (see {out / 'failures.csv'}):")
+        for _, f in result.failures.iterrows():
+            what = ", ".join(f"{k}={f[k]}" for k in result.keys)
+            rep = "" if pd.isna(f["replication"]) else f" replication {f['replication']}"
+            echo_err(f"  point {f['point']} ({what}){rep}: {f['error']}")
+        raise typer.Exit(1)
+
+
+def _print_sweep(result: api.SweepResult) -> None:
+    summary = result.summary()
+    if len(summary) > MAX_PRINTED_POINTS:
+        typer.echo(f"{len(summary)} points: see {result.out / 'summary.csv'}")
+        return
+    rows = []
+    for _, r in summary.iterrows():
+        row = {"point": r["point"], **{k: r[k] for k in result.keys}, "n": r["n"]}
+        for kpi in HEADLINE:
+            if f"{kpi}_mean" in summary.columns:
+                row[kpi] = fmt(r[f"{kpi}_mean"], unit_of(kpi))
+        rows.append(row)
+    print_frame(
+        f"{result.scenario.name}: mean over {result.replications} replications per point "
+        f"(95% CIs in {result.out / 'summary.csv'})",
+        pd.DataFrame(rows).set_index("point"),
+    )
+
+
+@app.command()
+@handled
+def attribute(
+    baseline: ScenarioArg,
+    alternative: ScenarioArg,
+    sets: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: RepsOpt = None,
+    json_out: JsonOpt = False,
+    kpi: Annotated[str, typer.Option("--kpi", help="The KPI whose gap is split.")] = "revenue",
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            help="NAME=KEY1,KEY2: switch these keys together as one lever (repeatable); other "
+            "differing keys are levers of their own.",
+        ),
+    ] = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="levers: bundle differing keys into the named alignment levers (two-way SLA, "
+            "shared definition, ...); keys: every differing key is its own lever.",
+        ),
+    ] = "levers",
+    exact_max_groups: Annotated[
+        int,
+        typer.Option(
+            "--exact-max-groups",
+            help="Exact Shapley values up to this many groups (2^k coalitions), sampled beyond.",
+        ),
+    ] = 8,
+    permutations: Annotated[
+        int | None,
+        typer.Option("--permutations", help="Random orders for sampled Shapley values (even; 32)."),
+    ] = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Split the revenue gap between two scenarios into each differing lever's contribution
+    (Shapley values on common random numbers): which lever is worth the most?"""
+    a = api.load(baseline, sets or [])
+    b = api.load(alternative, sets or [])
+    groups = _parse_groups(group or [])
+    with api.open_executor(executor, workers) as ex:
+        result = api.attribute(
+            a,
+            b,
+            replications,
+            seed,
+            kpi=kpi,
+            groups=groups,
+            by=by,
+            exact_max_groups=exact_max_groups,
+            permutations=permutations,
+            executor=ex,
+            progress=progress_flag(quiet),
+        )
+    if json_out:
+        print_json(result.to_dict())
+        return
+    how = (
+        f"exact Shapley values over {result.coalitions} coalitions"
+        if result.method == "exact"
+        else f"Shapley values from {result.permutations} random orders "
+        f"({result.coalitions} coalitions)"
+    )
+    print_frame(
+        f"{kpi}: {b.name} vs {a.name}, {result.replications} replications, seed {result.seed}; "
+        f"{how}; the steps add up to the gap",
+        _waterfall_text(result.table(), unit_of(kpi)),
+    )
+
+
+def _parse_groups(items: list[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        keys = [k.strip() for k in raw.split(",") if k.strip()]
+        if not sep or not name.strip() or not keys:
+            raise UsageError(
+                f"--group must look like NAME=KEY1,KEY2, e.g. "
+                f"cadence=sales.attempts,sales.cadence_hours (given: {item!r})"
+            )
+        if name.strip() in groups:
+            raise UsageError(f"--group {name.strip()} is given twice")
+        groups[name.strip()] = keys
+    return groups
+
+
+def _waterfall_text(table: pd.DataFrame, unit: str) -> pd.DataFrame:
+    rows = []
+    for step, r in table.iterrows():
+        ends = step in ("baseline", "alternative")
+        value = fmt(r["value"], unit)
+        if not ends and unit != "rate" and r["value"] >= 0:
+            value = "+" + value
+        if unit == "rate" and not ends:
+            value = f"{r['value'] * 100:+.2f} pts"
+        ci = (
+            ""
+            if ends or math.isnan(r["ci_low"])
+            else f"[{_signed(r['ci_low'], unit)}, {_signed(r['ci_high'], unit)}]"
+        )
+        rows.append(
+            {
+                "step": step,
+                "value": value,
+                "95% CI": ci,
+                "cumulative": fmt(r["cumulative"], unit),
+                "share of gap": "" if math.isnan(r["share"]) else f"{r['share']:.0%}",
+                "keys": r["keys"] if not ends else "",
+            }
+        )
+    return pd.DataFrame(rows).set_index("step")
+
+
+def _signed(value: float, unit: str) -> str:
+    if unit == "rate":
+        return f"{value * 100:+.2f} pts"
+    text = fmt(value, unit)
+    return text if value < 0 else "+" + text

@@ -1,0 +1,206 @@
+"""Run many (scenario, replication) pairs on an executor, in chunks, as results come in.
+
+The unit of work is a chunk: one scenario and a few replication ids, run by the top-level (so
+picklable) `run_chunk`. Completion is collected through ``add_done_callback`` and a thread-safe
+queue, never ``concurrent.futures.wait``/``as_completed`` (which reject Dask futures), so any
+executor works. Outcomes come back sorted by (job, replication): nothing depends on the
+executor, the worker count or the order in which chunks finish.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from ..model import FunnelRecord
+from ..scenario import Scenario
+from .executors import (
+    as_executor,
+    check_picklable,
+    is_pickling_failure,
+    pickling_hint,
+    worker_count,
+)
+from .progress import progress_bar
+
+ExtraKpis = Callable[[FunnelRecord], Mapping[str, float]]
+
+# A chunk never holds more than this many replications, so a killed sweep loses little work and
+# progress moves; a replication takes tens of milliseconds, so task overhead is already amortised.
+MAX_CHUNK = 25
+
+
+@dataclass(frozen=True)
+class Job:
+    """Replications of one scenario; ``key`` is the caller's id for it (a point, a coalition)."""
+
+    key: int
+    scenario: Scenario
+    replications: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One (job, replication): its KPIs, or the error that stopped it."""
+
+    key: int
+    replication: int
+    kpis: dict[str, float] | None
+    record: FunnelRecord | None = None
+    error: str | None = None
+
+
+def run_chunk(
+    scenario: Scenario,
+    seed: int,
+    key: int,
+    replications: Sequence[int],
+    keep_records: bool,
+    extra_kpis: ExtraKpis | None,
+    capture_errors: bool,
+) -> list[Outcome]:
+    """Run replications of one scenario; top-level so any executor can ship it to a worker.
+
+    With ``capture_errors`` a failing replication becomes an `Outcome` carrying its message
+    (failures are data); otherwise the exception propagates to the caller.
+    """
+    from .replications import replicate  # replications imports this module
+
+    out = []
+    for r in replications:
+        try:
+            kpis, rec = replicate(scenario, seed, r, keep_records or extra_kpis is not None)
+            if extra_kpis is not None:
+                kpis = {**kpis, **_extra(extra_kpis, rec)}
+            out.append(Outcome(key, r, kpis, rec if keep_records else None))
+        except Exception as exc:
+            if not capture_errors:
+                raise
+            out.append(Outcome(key, r, None, None, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _extra(fn: ExtraKpis, rec: FunnelRecord) -> dict[str, float]:
+    values = fn(rec)
+    if not isinstance(values, Mapping):
+        raise TypeError(
+            f"extra_kpis must return a mapping of KPI name to number, not {type(values).__name__}"
+        )
+    return {str(k): float(v) for k, v in values.items()}
+
+
+def chunk_size_for(executor: Any, jobs: Sequence[Job], chunk_size: int | None) -> int:
+    """Replications per task: 1 in process, else about four tasks per worker, at most MAX_CHUNK."""
+    if chunk_size is not None:
+        if chunk_size < 1:
+            raise UsageError(f"chunk_size must be at least 1 (given: {chunk_size})")
+        return chunk_size
+    workers = worker_count(executor)
+    if workers <= 1:
+        return 1
+    total = sum(len(j.replications) for j in jobs)
+    return max(1, min(MAX_CHUNK, math.ceil(total / (4 * workers))))
+
+
+def execute(
+    jobs: Sequence[Job],
+    seed: int,
+    *,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    keep_records: bool = False,
+    extra_kpis: ExtraKpis | None = None,
+    capture_errors: bool = False,
+    progress: bool | None = None,
+    desc: str = "runs",
+    on_outcomes: Callable[[list[Outcome]], None] | None = None,
+) -> list[Outcome]:
+    """Run every job's replications on ``executor`` (None: serially, in this process).
+
+    ``on_outcomes`` is called in this thread with each finished chunk's outcomes, as they come
+    (a store writes them then). Returns all outcomes sorted by (key, replication).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0 (given: {seed!r})")
+    ex = as_executor(executor)
+    check_picklable(ex, extra_kpis)
+    size = chunk_size_for(ex, jobs, chunk_size)
+    chunks = [
+        (job, job.replications[i : i + size])
+        for job in jobs
+        for i in range(0, len(job.replications), size)
+    ]
+    total = sum(len(reps) for _, reps in chunks)
+    window = 2 * worker_count(ex) + 2
+    done: queue.Queue[int] = queue.Queue()
+    in_flight: dict[int, tuple[tuple[Job, tuple[int, ...]], Any]] = {}
+    results: list[Outcome] = []
+
+    def finish(i: int, bar: Any) -> None:
+        (job, reps), fut = in_flight.pop(i)
+        outcomes = _collect(fut, job, reps, capture_errors, extra_kpis)
+        if on_outcomes is not None:
+            on_outcomes(outcomes)
+        results.extend(outcomes)
+        bar.update(len(reps))
+
+    with progress_bar(total, desc, progress) as bar:
+        try:
+            for i, (job, reps) in enumerate(chunks):
+                while len(in_flight) >= window:
+                    finish(done.get(), bar)
+                fut = ex.submit(
+                    run_chunk,
+                    job.scenario,
+                    seed,
+                    job.key,
+                    reps,
+                    keep_records,
+                    extra_kpis,
+                    capture_errors,
+                )
+                in_flight[i] = ((job, reps), fut)
+                fut.add_done_callback(lambda _f, i=i: done.put(i))
+                while not done.empty():
+                    finish(done.get(), bar)
+            while in_flight:
+                finish(done.get(), bar)
+        except BaseException:
+            for _, fut in in_flight.values():
+                fut.cancel()
+            raise
+    results.sort(key=lambda o: (o.key, o.replication))
+    return results
+
+
+def _collect(
+    fut: Any,
+    job: Job,
+    reps: Sequence[int],
+    capture_errors: bool,
+    extra_kpis: ExtraKpis | None,
+) -> list[Outcome]:
+    try:
+        return list(fut.result())
+    except BrokenProcessPool as exc:
+        if extra_kpis is not None:
+            raise UsageError(
+                f"a worker process died, most likely while unpacking extra_kpis: "
+                f"{pickling_hint(extra_kpis)} (if it is importable, a worker may have run out of "
+                "memory)"
+            ) from exc
+        raise
+    except Exception as exc:
+        if is_pickling_failure(exc):
+            raise UsageError(
+                f"cannot run in worker processes: {exc}; {pickling_hint(extra_kpis)}"
+            ) from exc
+        if not capture_errors:
+            raise
+        msg = f"{type(exc).__name__}: {exc}"
+        return [Outcome(job.key, r, None, None, msg) for r in reps]

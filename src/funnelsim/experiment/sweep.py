@@ -1,0 +1,360 @@
+"""Sweeps: run a scenario at many design points, on any executor, into a resumable folder.
+
+Every point sees the same seed and replication ids (common random numbers), so differences
+between points are the settings' doing. A point whose scenario is invalid, or whose runs raise,
+becomes a recorded failure and the rest of the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import ScenarioError, ScenarioWarning, UsageError
+from ..model import FunnelRecord
+from ..results import KPI_NAMES
+from ..scenario import Scenario, from_dict, override
+from .design import as_design, check_keys, plain, point_changes
+from .engine import Job, Outcome, execute
+from .store import (
+    FORMAT,
+    StoredRun,
+    normalize,
+    open_run_log,
+    read_manifest,
+    write_manifest,
+    write_table,
+)
+
+KIND = "funnelsim sweep"
+SEEDS_NOTE = (
+    "replication r of every point draws from numpy SeedSequence(seed, spawn_key=(r, "
+    "crc32(stream name))): the same seed and replication give the same random numbers at every "
+    "point (common random numbers)"
+)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished (or resumed) sweep.
+
+    ``points``: one row per point (index ``point``), one column per swept key, as given.
+    ``results``: tidy, one row per point and replication: ``point``, the swept keys,
+    ``replication``, ``seed``, then one column per KPI. ``failures``: ``point``, the swept
+    keys, ``replication`` (empty when the point's scenario is invalid) and ``error``.
+    ``warnings``: the sense-check warnings of each point's scenario.
+    """
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    points: pd.DataFrame
+    results: pd.DataFrame
+    failures: pd.DataFrame
+    warnings: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    out: Path | None = None
+    computed: int = 0
+    reused: int = 0
+
+    @property
+    def keys(self) -> list[str]:
+        return [str(k) for k in self.points.columns]
+
+    @property
+    def ok(self) -> bool:
+        """True when no point or replication failed."""
+        return self.failures.empty
+
+    @property
+    def kpi_names(self) -> list[str]:
+        skip = {"point", "replication", "seed", *self.keys}
+        return [c for c in self.results.columns if c not in skip]
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per point: ``point``, the swept keys, ``n`` (replications that ran), then per
+        KPI its mean and t confidence interval: ``<kpi>_mean``, ``<kpi>_ci_low``,
+        ``<kpi>_ci_high``; and ``warnings``."""
+        names = self.kpi_names
+        values = self.results[["point", *names]].astype({k: float for k in names})
+        g = values.groupby("point")
+        mean, std, count = g.mean(), g.std(ddof=1), g.count()
+        idx = pd.Index(self.points.index, name="point")
+        mean, std, count = (f.reindex(idx) for f in (mean, std, count))
+        df = (count - 1).where(count > 1)
+        half = (
+            pd.DataFrame(stats.t.ppf(0.5 + level / 2, df.to_numpy(float)), index=idx, columns=names)
+            * std
+            / np.sqrt(count.where(count > 0))
+        )
+        runs = self.results.groupby("point").size().reindex(idx, fill_value=0)
+        cols: dict[str, Any] = {"point": idx.to_numpy()}
+        for key in self.keys:
+            cols[key] = [display(v) for v in self.points[key]]
+        cols["n"] = runs.to_numpy()
+        for k in names:
+            cols[f"{k}_mean"] = mean[k].to_numpy()
+            cols[f"{k}_ci_low"] = (mean[k] - half[k]).to_numpy()
+            cols[f"{k}_ci_high"] = (mean[k] + half[k]).to_numpy()
+        cols["warnings"] = ["; ".join(self.warnings.get(int(p), ())) for p in idx]
+        return pd.DataFrame(cols)
+
+    def describe(self) -> str:
+        """One line: points, replications, runs computed now and reused from the folder."""
+        where = f" in {self.out}" if self.out is not None else ""
+        failed = f"; {len(self.failures)} failed" if not self.failures.empty else ""
+        return (
+            f"sweep of {self.scenario.name}: {len(self.points)} points x {self.replications} "
+            f"replications, seed {self.seed}{where}: {self.computed} runs computed, "
+            f"{self.reused} reused{failed}"
+        )
+
+
+def sweep(
+    scenario: Scenario,
+    points: Any,
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    executor: Any = None,
+    out: str | Path | None = None,
+    progress: bool | None = None,
+    chunk_size: int | None = None,
+    extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
+) -> SweepResult:
+    """Run ``scenario`` at every design point for ``replications`` replications each.
+
+    ``points``: a DataFrame (one column per dotted key, one row per point; None/NaN keeps the
+    scenario's value), a grid ``{"sales.reps": [4, 5, 6], ...}`` (full factorial), or a list
+    of ``{key: value}`` dicts; see also `grid_points`, `latin_hypercube`, `read_points`.
+    ``replications`` and ``seed`` default to the scenario's ``[run]`` values.
+
+    ``executor``: None runs serially here; or any `concurrent.futures`-style executor, a Dask
+    client, or one from `open_executor`. Results never depend on it.
+
+    ``out``: a folder. Each finished run is written as it completes; calling again with the same
+    arguments on the same folder computes only what is missing, and a folder holding a different
+    sweep is refused (`UsageError`). At the end it holds ``results.csv``, ``summary.csv``,
+    ``failures.csv`` (Parquet copies with pyarrow) and ``manifest.json``.
+    """
+    design = as_design(points)
+    keys = [str(k) for k in design.columns]
+    check_keys(scenario, keys)
+    seed = scenario.run.seed if seed is None else int(seed)
+    reps = scenario.run.replications if replications is None else replications
+    if not isinstance(reps, int | np.integer) or reps < 1:
+        raise UsageError(f"replications must be a count >= 1 (given: {reps!r})")
+    reps = int(reps)
+    design.index = pd.RangeIndex(len(design), name="point")
+
+    scenarios, failures, notes = _point_scenarios(scenario, design)
+    manifest = {
+        "kind": KIND,
+        "format": FORMAT,
+        "funnelsim_version": _version(),
+        "scenario": scenario.to_dict(),
+        "swept_keys": keys,
+        "points": normalize(
+            [{k: _stored(v) for k, v in zip(keys, row, strict=True)} for row in design.values]
+        ),
+        "seed": seed,
+        "replications": reps,
+        "design": design.attrs.get("design") or {"kind": "points"},
+        "seeds": SEEDS_NOTE,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    options = dict(
+        executor=executor,
+        chunk_size=chunk_size,
+        extra_kpis=extra_kpis,
+        capture_errors=True,
+        progress=progress,
+        desc=f"sweep {scenario.name}",
+    )
+    if out is None:
+        outcomes = execute(
+            [Job(p, s, tuple(range(reps))) for p, s in scenarios.items()], seed, **options
+        )
+        return _result(scenario, seed, reps, design, outcomes, {}, failures, notes, None)
+
+    folder = Path(out)
+    with open_run_log(folder, manifest) as log:
+        stored = {k: v for k, v in log.done.items() if k[0] in scenarios and k[1] < reps}
+        jobs = [
+            Job(p, s, missing)
+            for p, s in scenarios.items()
+            if (missing := tuple(r for r in range(reps) if (p, r) not in stored))
+        ]
+
+        def save(outcomes: list[Outcome]) -> None:
+            log.append(
+                StoredRun(o.key, o.replication, o.kpis) for o in outcomes if o.kpis is not None
+            )
+
+        outcomes = execute(jobs, seed, on_outcomes=save, **options)
+    result = _result(scenario, seed, reps, design, outcomes, stored, failures, notes, folder)
+    _write_folder(result, manifest)
+    return result
+
+
+def load_sweep(folder: str | Path) -> SweepResult:
+    """A sweep folder's results read back (after `sweep` or ``funnelsim sweep`` finished)."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != KIND:
+        raise UsageError(f"{folder} holds no funnelsim sweep (no {folder / 'manifest.json'})")
+    try:
+        results = pd.read_csv(folder / "results.csv")
+        failures = pd.read_csv(
+            folder / "failures.csv", dtype={"error": str, "replication": "Int64"}
+        )
+    except FileNotFoundError as exc:
+        raise UsageError(
+            f"{folder}: the sweep has not finished ({exc.filename} is missing); rerun its command"
+        ) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        scenario = from_dict(manifest["scenario"], source=str(folder / "manifest.json"))
+    keys = manifest["swept_keys"]
+    points = pd.DataFrame.from_records(manifest["points"], columns=keys).astype(object)
+    points.index = pd.RangeIndex(len(points), name="point")
+    notes = {int(k): tuple(v) for k, v in manifest.get("warnings", {}).items()}
+    return SweepResult(
+        scenario,
+        int(manifest["seed"]),
+        int(manifest["replications"]),
+        points,
+        results,
+        failures,
+        notes,
+        folder,
+        0,
+        len(results),
+    )
+
+
+def display(value: Any) -> Any:
+    """A swept value for a table cell: scalars as they are, tables and lists as JSON text."""
+    value = plain(value)
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, default=str)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _point_scenarios(
+    scenario: Scenario, design: pd.DataFrame
+) -> tuple[dict[int, Scenario], list[dict[str, Any]], dict[int, tuple[str, ...]]]:
+    scenarios: dict[int, Scenario] = {}
+    failures: list[dict[str, Any]] = []
+    notes: dict[int, tuple[str, ...]] = {}
+    for p, changes in enumerate(point_changes(design)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScenarioWarning)
+            try:
+                scenarios[p] = override(scenario, changes) if changes else scenario
+            except ScenarioError as exc:
+                failures.append({"point": p, "replication": None, "error": str(exc)})
+        found = tuple(str(w.message) for w in caught if issubclass(w.category, ScenarioWarning))
+        if found:
+            notes[p] = found
+    return scenarios, failures, notes
+
+
+def _result(
+    scenario: Scenario,
+    seed: int,
+    reps: int,
+    design: pd.DataFrame,
+    outcomes: list[Outcome],
+    stored: Mapping[tuple[int, int], dict[str, float]],
+    invalid: list[dict[str, Any]],
+    notes: dict[int, tuple[str, ...]],
+    folder: Path | None,
+) -> SweepResult:
+    keys = [str(k) for k in design.columns]
+    rows = [(p, r, kpis) for (p, r), kpis in stored.items()]
+    rows += [(o.key, o.replication, o.kpis) for o in outcomes if o.kpis is not None]
+    rows.sort(key=lambda t: (t[0], t[1]))
+    extra = [k for k in dict.fromkeys(k for *_, kp in rows for k in kp) if k not in KPI_NAMES]
+    names = list(KPI_NAMES) + extra
+    shown = {k: [display(v) for v in design[k]] for k in keys}
+    cols: dict[str, Any] = {"point": [p for p, _, _ in rows]}
+    for k in keys:
+        cols[k] = [shown[k][p] for p, _, _ in rows]
+    cols["replication"] = [r for _, r, _ in rows]
+    cols["seed"] = [seed] * len(rows)
+    for name in names:
+        cols[name] = [kp.get(name, math.nan) for *_, kp in rows]
+    results = pd.DataFrame(cols, columns=["point", *keys, "replication", "seed", *names])
+    fails = list(invalid) + [
+        {"point": o.key, "replication": o.replication, "error": o.error}
+        for o in outcomes
+        if o.kpis is None
+    ]
+    fails.sort(key=lambda f: (f["point"], -1 if f["replication"] is None else f["replication"]))
+    failures = pd.DataFrame(
+        {
+            "point": pd.array([f["point"] for f in fails], dtype="int64"),
+            **{k: [shown[k][f["point"]] for f in fails] for k in keys},
+            "replication": pd.array([f["replication"] for f in fails], dtype="Int64"),
+            "error": [f["error"] for f in fails],
+        },
+        columns=["point", *keys, "replication", "error"],
+    )
+    computed = sum(1 for o in outcomes if o.kpis is not None)
+    return SweepResult(
+        scenario,
+        seed,
+        reps,
+        design,
+        results,
+        failures,
+        notes,
+        folder,
+        computed,
+        len(stored),
+    )
+
+
+def _write_folder(result: SweepResult, manifest: dict[str, Any]) -> None:
+    folder = result.out
+    assert folder is not None
+    write_table(result.results, folder / "results.csv")
+    write_table(result.summary(), folder / "summary.csv")
+    write_table(result.failures.astype({"error": str}), folder / "failures.csv")
+    old = read_manifest(folder) or manifest
+    write_manifest(
+        folder,
+        {
+            **old,
+            "replications": result.replications,
+            "runs": len(result.results),
+            "failures": len(result.failures),
+            "warnings": {str(p): list(w) for p, w in result.warnings.items()},
+            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _stored(value: Any) -> Any:
+    v = plain(value)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
