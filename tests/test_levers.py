@@ -303,3 +303,19 @@ def test_new_hires_ramp_up_slower_then_reach_full_speed():
     expected = 0.5 / (0.5 + 0.5 * np.minimum(t / (60 * 24), 1))
     assert np.allclose(hours, expected)
     assert paired_diff(s, ramp, "first_touch_hours_mean")["ci_low"] > 0
+
+
+def test_overloaded_reps_are_busy_all_their_open_time_and_never_more():
+    """Utilisation is a share of available time: attempts that run past the end of a focus
+    block are overtime, so an overloaded team sits at 1, not above it."""
+    s = base(
+        **{
+            "sales.calendar": "business",
+            "sales.reps": 2,
+            "sales.availability": 0.5,
+            "sales.handling_minutes": 25,
+            "sales.vacation_days_per_year": 20,
+        }
+    )
+    k = compute_kpis(fs.simulate(s, 8, 0))
+    assert 0.99 < k["rep_utilization"] <= 1.0

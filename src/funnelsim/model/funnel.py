@@ -208,7 +208,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
 
     warmup_h, horizon_h = s.run.warmup_days * 24.0, s.run.horizon_days * 24.0
     end = out.start + out.hours
-    busy = np.clip(end, warmup_h, horizon_h) - np.clip(out.start, warmup_h, horizon_h)
+    busy = _busy_open_hours(out.start, end, out.rep, calendars, warmup_h, horizon_h)
     worked_row = np.flatnonzero(worked)
     return FunnelRecord(
         scenario=s.name,
@@ -257,8 +257,28 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         attempt_hours=out.hours[:, worked_row],
         attempt_rep=out.rep[:, worked_row],
         rep_available_h=sum(c.open_hours_between(warmup_h, horizon_h) for c in calendars),
-        rep_busy_h=float(np.nansum(busy)),
+        rep_busy_h=busy,
     )
+
+
+def _busy_open_hours(
+    start: np.ndarray,
+    end: np.ndarray,
+    rep: np.ndarray,
+    calendars: list[RepCalendar],
+    lo: float,
+    hi: float,
+) -> float:
+    """Attempt time inside each rep's own open hours within [lo, hi). An attempt that runs past
+    the end of a shift is overtime, not available time used, so utilisation stays a share."""
+    made = ~np.isnan(start)
+    s, e, who = np.clip(start[made], lo, hi), np.clip(end[made], lo, hi), rep[made]
+    total = 0.0
+    for i, cal in enumerate(calendars):
+        mine = who == i
+        if mine.any():
+            total += float(cal.open_hours_within(s[mine], e[mine]).sum())
+    return total
 
 
 def _billed_months(u: np.ndarray, churn: float, revenue: str) -> np.ndarray:

@@ -72,6 +72,21 @@ class RepCalendar:
             end = min(end, (t // 24.0 + 1.0) * 24.0)
         return end
 
+    def open_hours_within(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Open hours in each short interval [t0, t1) (under a day: an attempt), elementwise.
+
+        An attempt never starts on a day away, but one may run past midnight into one; that
+        part is not open time."""
+        hours = self.week.open_hours_between(t0, t1)
+        if self.away_days:
+            next_day = np.floor(t0 / 24.0) + 1.0
+            into_away = (t1 > next_day * 24.0) & np.isin(next_day, list(self.away_days))
+            if into_away.any():
+                hours[into_away] -= self.week.open_hours_between(
+                    next_day[into_away] * 24.0, t1[into_away]
+                )
+        return hours
+
     def open_hours_between(self, t0: float, t1: float) -> float:
         hours = float(self.week.open_hours_between(np.asarray(t0), np.asarray(t1)))
         for d in self.away_days:
