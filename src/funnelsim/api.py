@@ -30,6 +30,7 @@ from .planning import (
     reverse_funnel,
     staffing,
 )
+from .report import Report, build_report, headline, lever_themes, render_report
 from .results import (
     feedback_frame,
     handoffs_frame,
@@ -55,11 +56,14 @@ __all__ = [
     "sweep",
     "Comparison",
     "FunnelRecord",
+    "Report",
     "RunResult",
     "Scenario",
     "all_keys",
+    "build_report",
     "compare",
     "from_dict",
+    "headline",
     "load",
     "feedback_frame",
     "handoffs_frame",
@@ -68,6 +72,8 @@ __all__ = [
     "override",
     "period_report",
     "period_reports",
+    "lever_themes",
+    "render_report",
     "run",
     "simulate",
     "write_run",

@@ -10,6 +10,7 @@ from . import (
     core,  # noqa: F401  (registers validate, run, compare)
     experiments,  # noqa: F401  (registers sweep, attribute)
     planning,  # noqa: F401  (registers quota, staffing)
+    report,  # noqa: F401  (registers report)
 )
 from .common import app
 

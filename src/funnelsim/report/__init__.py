@@ -1,0 +1,15 @@
+"""The HTML report a leader can e-mail: headline, key numbers, charts, attribution, settings."""
+
+from .build import THEMES, Report, build_report, lever_themes, render_report
+from .content import Headline, headline, settings_table
+
+__all__ = [
+    "THEMES",
+    "Headline",
+    "Report",
+    "build_report",
+    "headline",
+    "lever_themes",
+    "render_report",
+    "settings_table",
+]
