@@ -56,6 +56,14 @@ def flat_settings(scenario: Scenario) -> dict[str, str]:
         if isinstance(value, dict) and "dist" not in value:
             for k, v in value.items():
                 walk(f"{prefix}.{k}" if prefix else k, v)
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and "name" in v for v in value)
+        ):
+            # Named entries (channels) read best one per row: arrivals.channels.webinar.share
+            for entry in value:
+                walk(f"{prefix}.{entry['name']}", {k: v for k, v in entry.items() if k != "name"})
         else:
             out[prefix] = setting_text(value)
 
