@@ -11,14 +11,12 @@ The public API (the same one the CLI uses)::
 
 __version__ = "0.1.0"
 
-from . import plots  # noqa: E402  (charts: fs.plots.funnel(...), ...)
 from .api import (  # noqa: E402
     Attribution,
     Comparison,
     FunnelRecord,
     PrecisionReport,
     QuotaPlan,
-    Report,
     RunResult,
     Scenario,
     SerialExecutor,
@@ -26,17 +24,14 @@ from .api import (  # noqa: E402
     SweepResult,
     all_keys,
     attribute,
-    build_report,
     compare,
     erlang_reps,
     feedback_frame,
     from_dict,
     grid_points,
     handoffs_frame,
-    headline,
     latin_hypercube,
     lever_groups,
-    lever_themes,
     load,
     load_sweep,
     mean_period_report,
@@ -46,7 +41,6 @@ from .api import (  # noqa: E402
     period_reports,
     quota,
     read_points,
-    render_report,
     reverse_funnel,
     run,
     simulate,
@@ -105,3 +99,26 @@ __all__ = [
     "reverse_funnel",
     "staffing",
 ]
+
+
+# Charts and the report load matplotlib (~1.5 s): import them on first use, so that commands
+# and notebooks that draw nothing start fast.
+_LAZY = {
+    "plots": None,
+    **{
+        n: "report" for n in ("Report", "build_report", "headline", "lever_themes", "render_report")
+    },
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    if _LAZY[name] is None:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value

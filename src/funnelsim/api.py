@@ -30,7 +30,6 @@ from .planning import (
     reverse_funnel,
     staffing,
 )
-from .report import Report, build_report, headline, lever_themes, render_report
 from .results import (
     feedback_frame,
     handoffs_frame,
@@ -56,14 +55,11 @@ __all__ = [
     "sweep",
     "Comparison",
     "FunnelRecord",
-    "Report",
     "RunResult",
     "Scenario",
     "all_keys",
-    "build_report",
     "compare",
     "from_dict",
-    "headline",
     "load",
     "feedback_frame",
     "handoffs_frame",
@@ -72,8 +68,6 @@ __all__ = [
     "override",
     "period_report",
     "period_reports",
-    "lever_themes",
-    "render_report",
     "run",
     "simulate",
     "write_run",
@@ -84,3 +78,15 @@ __all__ = [
     "reverse_funnel",
     "staffing",
 ]
+
+
+# The report (and through it matplotlib, ~1.5 s) loads on first use, not with every command.
+_REPORT_NAMES = {"Report", "build_report", "headline", "lever_themes", "render_report"}
+
+
+def __getattr__(name: str):
+    if name in _REPORT_NAMES:
+        from . import report
+
+        return getattr(report, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

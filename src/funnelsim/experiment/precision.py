@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..errors import UsageError
 from ..results import KPI_NAMES
+from .stats import t_quantile
 
 DEFAULT_KPIS = ("revenue",)
 DEFAULT_INITIAL = 10
@@ -137,7 +137,7 @@ def relative_half_width(values: np.ndarray, scale: float, level: float = 0.95) -
     x = x[np.isfinite(x)]
     if x.size < 2 or not math.isfinite(scale):
         return math.inf
-    h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
+    h = float(t_quantile(level, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     if h == 0:
         return 0.0
     return h / abs(scale) if scale else math.inf
@@ -149,7 +149,7 @@ def replications_needed(values: np.ndarray, scale: float, target: float, level: 
     x = x[np.isfinite(x)]
     if x.size < 2 or not scale or not math.isfinite(scale):
         return math.inf
-    t = float(stats.t.ppf(0.5 + level / 2, x.size - 1))
+    t = float(t_quantile(level, x.size - 1))
     return float(math.ceil((t * x.std(ddof=1) / (target * abs(scale))) ** 2))
 
 

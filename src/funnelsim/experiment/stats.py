@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
+
+
+def t_quantile(level: float, df):
+    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (scalar or
+    array): the multiplier of the standard error in a t confidence interval."""
+    return special.stdtrit(df, 0.5 + level / 2)
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
@@ -16,7 +22,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(x.mean())
     if n < 2:
         return (mean, np.nan, np.nan, n)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(t_quantile(level, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return (mean, mean - half, mean + half, n)
 
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import ScenarioError, ScenarioWarning, UsageError
 from ..model import FunnelRecord
@@ -26,6 +25,7 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
 from .design import as_design, check_keys, plain, point_changes
 from .engine import Job, Outcome, execute
+from .stats import t_quantile
 from .store import (
     FORMAT,
     StoredRun,
@@ -92,7 +92,7 @@ class SweepResult:
         mean, std, count = (f.reindex(idx) for f in (mean, std, count))
         df = (count - 1).where(count > 1)
         half = (
-            pd.DataFrame(stats.t.ppf(0.5 + level / 2, df.to_numpy(float)), index=idx, columns=names)
+            pd.DataFrame(t_quantile(level, df.to_numpy(float)), index=idx, columns=names)
             * std
             / np.sqrt(count.where(count > 0))
         )

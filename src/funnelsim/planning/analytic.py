@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
+from scipy import special
 
 
 def customers_needed(target_revenue: float, deal_size: float) -> int:
@@ -27,15 +27,17 @@ def customers_needed(target_revenue: float, deal_size: float) -> int:
 
 def fixed_leads_quota(customers: int, p_end: float, confidence: float) -> int:
     """Fewest leads N with P(Binomial(N, p_end) >= customers) >= confidence."""
+    from scipy import stats  # only here: scipy.stats costs a third of a second at import
+
     return int(customers + stats.nbinom.ppf(confidence, customers, p_end))
 
 
 def poisson_quota_rate(customers: int, p_end: float, weeks: float, confidence: float) -> float:
     """Smallest Poisson rate per week with P(Poisson(rate * weeks * p_end) >= customers) >=
     confidence."""
-    return float(stats.gamma.ppf(confidence, customers)) / (weeks * p_end)
+    return float(special.gammaincinv(customers, confidence)) / (weeks * p_end)
 
 
 def poisson_hit_probability(rate: float, customers: int, p_end: float, weeks: float) -> float:
     """P(Poisson(rate * weeks * p_end) >= customers): the exact hit probability at ``rate``."""
-    return float(stats.poisson.sf(customers - 1, rate * weeks * p_end))
+    return float(special.gammainc(customers, rate * weeks * p_end))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..errors import ScenarioWarning
 from ..experiment import run
@@ -112,7 +112,7 @@ def wilson_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, floa
     """Wilson score interval for a binomial proportion (sensible at 0 and n hits too)."""
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     p = hits / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
