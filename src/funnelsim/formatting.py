@@ -60,13 +60,17 @@ def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
     for kpi, r in table.iterrows():
         u = unit_of(str(kpi))
         diff_unit = "number" if u == "rate" else u
-        diff = f"{r['diff'] * 100:+.1f} pts" if u == "rate" else fmt(r["diff"], diff_unit)
-        ci = (
-            f"[{r['ci_low'] * 100:+.1f}, {r['ci_high'] * 100:+.1f}]"
-            if u == "rate"
-            else f"[{fmt(r['ci_low'], diff_unit)}, {fmt(r['ci_high'], diff_unit)}]"
-        )
-        rel = "-" if not math.isfinite(r["relative"]) else f"{r['relative']:+.1%}"
+        if not math.isfinite(r["diff"]):
+            diff, ci = "-", "-"
+        elif u == "rate":
+            diff = f"{r['diff'] * 100:+.1f} pts"
+            ci = f"[{r['ci_low'] * 100:+.1f}, {r['ci_high'] * 100:+.1f}]"
+        else:
+            diff = fmt(r["diff"], diff_unit)
+            ci = f"[{fmt(r['ci_low'], diff_unit)}, {fmt(r['ci_high'], diff_unit)}]"
+        # A change relative to a baseline at or below zero (a loss) has no meaningful sign.
+        rel = r["relative"]
+        rel = "-" if not math.isfinite(rel) or not r["baseline"] > 0 else f"{rel:+.1%}"
         rows.append(
             {
                 "kpi": kpi,
