@@ -11,114 +11,33 @@ The public API (the same one the CLI uses)::
 
 __version__ = "0.1.0"
 
-from .api import (  # noqa: E402
-    Attribution,
-    Comparison,
-    FunnelRecord,
-    PrecisionReport,
-    QuotaPlan,
-    RunResult,
-    Scenario,
-    SerialExecutor,
-    StaffingResult,
-    SweepResult,
-    all_keys,
-    attribute,
-    compare,
-    erlang_reps,
-    feedback_frame,
-    from_dict,
-    grid_points,
-    handoffs_frame,
-    latin_hypercube,
-    lever_groups,
-    load,
-    load_sweep,
-    mean_period_report,
-    open_executor,
-    override,
-    period_report,
-    period_reports,
-    quota,
-    read_points,
-    reverse_funnel,
-    run,
-    simulate,
-    sla_breaches_by_rep_day,
-    staffing,
-    sweep,
-    write_run,
-)
+from . import api  # noqa: E402
+from .api import *  # noqa: E402, F403  (the public API is api.__all__, listed once)
 from .errors import ScenarioError, ScenarioWarning, UsageError  # noqa: E402
 
+# Charts and the report load matplotlib (~1.5 s): import them on first use, so that commands
+# and notebooks that draw nothing start fast.
+_LAZY_REPORT = ("Report", "build_report", "headline", "lever_themes", "render_report")
+
 __all__ = [
-    "Attribution",
-    "PrecisionReport",
-    "SerialExecutor",
-    "SweepResult",
-    "attribute",
-    "grid_points",
-    "latin_hypercube",
-    "lever_groups",
-    "load_sweep",
-    "open_executor",
-    "read_points",
-    "sweep",
-    "Comparison",
-    "FunnelRecord",
-    "Report",
-    "RunResult",
-    "Scenario",
+    *api.__all__,
+    *_LAZY_REPORT,
     "ScenarioError",
     "ScenarioWarning",
     "UsageError",
     "__version__",
-    "all_keys",
-    "build_report",
-    "compare",
-    "from_dict",
-    "headline",
-    "load",
-    "feedback_frame",
-    "handoffs_frame",
-    "mean_period_report",
-    "sla_breaches_by_rep_day",
-    "override",
-    "period_report",
-    "period_reports",
-    "plots",
-    "lever_themes",
-    "render_report",
-    "run",
-    "simulate",
-    "write_run",
-    "QuotaPlan",
-    "StaffingResult",
-    "erlang_reps",
-    "quota",
-    "reverse_funnel",
-    "staffing",
+    "plots",  # noqa: F405  (loaded on first use by __getattr__)
 ]
 
 
-# Charts and the report load matplotlib (~1.5 s): import them on first use, so that commands
-# and notebooks that draw nothing start fast.
-_LAZY = {
-    "plots": None,
-    **{
-        n: "report" for n in ("Report", "build_report", "headline", "lever_themes", "render_report")
-    },
-}
-
-
 def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    if _LAZY[name] is None:
-        value = importlib.import_module(f".{name}", __name__)
+    if name == "plots":
+        value = importlib.import_module(".plots", __name__)
+    elif name in _LAZY_REPORT:
+        value = getattr(importlib.import_module(".report", __name__), name)
     else:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
