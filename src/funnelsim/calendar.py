@@ -67,6 +67,16 @@ class WeekCalendar:
             return t if start <= w else t + (start - w)
         return t + (WEEK - w) + self.starts[0]
 
+    def shift(self, t: float) -> tuple[float, float]:
+        """(start, end) of the open interval containing t, or else of the next one: one look-up
+        for "when can work start, and until when"."""
+        w = (t + self.offset) % WEEK
+        i = bisect.bisect_right(self.ends, w)
+        if i < len(self.starts):
+            start = self.starts[i]
+            return (t if start <= w else t + (start - w)), t + (self.ends[i] - w)
+        return t + (WEEK - w) + self.starts[0], t + (WEEK - w) + self.ends[0]
+
     def open_until(self, t: float) -> float:
         """The end of the open interval containing t (t itself when closed)."""
         w = (t + self.offset) % WEEK

@@ -8,10 +8,12 @@ rejected, never reached or not qualified may go back to nurture and return as an
 compete for reps again. Stages with no such coupling (arrivals, deals) stay in bulk numpy
 elsewhere.
 
-The loop is lean on purpose: one feeder process walks first hand-offs in time order, each rep is
-one process, an attempt costs one timeout, and anything scheduled for later (a re-attempt, a
-return from nurture) is a bare timeout with a callback, not a process. Per-lead values are read
-from preallocated lists; per-hand-off results are appended to lists, never kept as objects.
+The loop is lean on purpose: one feeder process walks first hand-offs in time order; a rep is a
+small state machine driven by callbacks (an attempt is one bare timeout, and an idle rep is
+called directly when a lead arrives, with no wake-up event); anything scheduled for later (a
+re-attempt, a return from nurture, the start of a shift) is a bare timeout with a callback, not
+a process. Per-lead values are read from preallocated lists, and results are written into
+them: nothing is kept as an object per event.
 
 Queue rules (what the tests pin down):
 - A rep starts an attempt only while its calendar is open (working hours, focus blocks, not on
@@ -64,6 +66,16 @@ class RepCalendar:
         while self.away_days and int(t // 24.0) in self.away_days:
             t = self.week.next_open((t // 24.0 + 1.0) * 24.0)
         return t
+
+    def shift(self, t: float) -> tuple[float, float]:
+        """(start, end) of the open stretch containing t, or else of the next one; a day away is
+        skipped, and ends a stretch at midnight."""
+        start, end = self.week.shift(t)
+        if self.away_days:
+            while int(start // 24.0) in self.away_days:
+                start, end = self.week.shift((start // 24.0 + 1.0) * 24.0)
+            end = min(end, (start // 24.0 + 1.0) * 24.0)
+        return start, end
 
     def open_until(self, t: float) -> float:
         """The end of the open stretch containing t; a day away ends it at midnight."""
@@ -239,12 +251,11 @@ def run_sales(
     floor, tau = rules.decay_floor, rules.decay_tau_h
     cadence = rules.cadence
     recycle = rules.recycle
-    # Idle reps, longest idle first: [rep, wake-up event, start of its shift, end of its shift].
+    # Idle reps, longest idle first: [rep, start of its shift, end of its shift].
     idle: deque[list] = deque()
     all_open = all(c.always_open for c in calendars)
     # Bound once: without vacations a rep's calendar is its weekly pattern.
-    next_open_of = [c.next_open if c.away_days else c.week.next_open for c in calendars]
-    open_until_of = [c.open_until if c.away_days else c.week.open_until for c in calendars]
+    shift_of = [c.shift if c.away_days else c.week.shift for c in calendars]
 
     if rules.queue == "fifo":
         pending: deque[int] | list = deque()
@@ -268,7 +279,7 @@ def run_sales(
         if not idle:
             return
         if all_open:
-            idle.popleft()[1].succeed()
+            rep_free(idle.popleft()[0])
             return
         # The longest-idle rep on shift takes the lead now; if nobody idle is on shift, the one
         # whose shift starts soonest wakes and sleeps until then. One wake-up per lead: reps
@@ -276,17 +287,16 @@ def run_sales(
         now = env.now
         best = 0
         for pos, entry in enumerate(idle):
-            if now >= entry[3]:
-                entry[2] = next_open_of[entry[0]](now)
-                entry[3] = open_until_of[entry[0]](entry[2])
-            if entry[2] <= now:
+            if now >= entry[2]:
+                entry[1], entry[2] = shift_of[entry[0]](now)
+            if entry[1] <= now:
                 best = pos
                 break
-            if entry[2] < idle[best][2]:
+            if entry[1] < idle[best][1]:
                 best = pos
         entry = idle[best]
         del idle[best]
-        entry[1].succeed()
+        rep_free(entry[0])
 
     def to_nurture(row: int, now: float) -> None:
         c = row_cycle[row] + 1
@@ -352,54 +362,66 @@ def run_sales(
     def on_due(event: simpy.Event) -> None:
         push(event.value)
 
-    def rep(i: int):
-        always = calendars[i].always_open
-        next_open, until = next_open_of[i], open_until_of[i]
+    # Reps are state machines driven by timeout callbacks, not processes: a rep with nothing in
+    # hand is called by `push` directly, and an attempt is one bare timeout. No generator is
+    # resumed and no wake-up event is made per attempt.
+    always_of = [c.always_open for c in calendars]
+    # Each rep's current or next open stretch, refreshed only when time has moved past it.
+    shift_start = [NEVER] * len(calendars)
+    shift_end = [-1.0] * len(calendars)
+
+    def rep_free(i: int) -> None:
+        """Rep i has nothing in hand: start the next attempt, sleep until its shift, or idle."""
+        if not pending:
+            if always_of[i]:
+                idle.append([i, -NEVER, NEVER])
+            else:
+                idle.append([i, shift_start[i], shift_end[i]])
+            return
+        now = env.now
+        if not always_of[i] and not shift_start[i] <= now < shift_end[i]:
+            start, shift_end[i] = shift_of[i](now)
+            shift_start[i] = start
+            if start > now:
+                env.timeout(start - now, i).callbacks.append(on_shift_start)
+                return
+        code = take()
+        row, k = divmod(code, n_att)
+        starts[k][row] = now
+        reps_of[k][row] = i
+        if k == 0:
+            first_start[row] = now
+        dur = row_hand[row][k]
         speed = productivity[i]
-        open_until = -1.0
-        while True:
-            if not pending:
-                ev = env.event()
-                # Its shift window is looked up only if a push needs it (-inf: not yet).
-                idle.append([i, ev, -NEVER, NEVER if always else -NEVER])
-                yield ev
-                continue
-            if not always and env.now >= open_until:
-                now = env.now
-                nxt = next_open(now)
-                if nxt > now:
-                    yield env.timeout(nxt - now)
-                    continue
-                open_until = until(now)
-            code = take()
-            row, k = divmod(code, n_att)
-            now = env.now
-            starts[k][row] = now
-            reps_of[k][row] = i
-            if k == 0:
-                first_start[row] = now
-            dur = row_hand[row][k]
-            if speed is not None:
-                dur /= speed.at(now)
-            yield env.timeout(dur)
-            nk = k + 1
-            if row_reach[row] == nk:
-                row_contact[row] = nk
-                p = row_psql[row]
-                if floor < 1.0:
-                    p *= floor + (1.0 - floor) * math.exp(-(now - row_at[row]) / tau)
-                if row_uq[row] < p:
-                    row_sql[row] = True
-                elif "unqualified" in recycle:
-                    to_nurture(row, env.now)
-            elif nk < n_att:
-                delay = first_start[row] + cadence[nk] - env.now
-                if delay <= 0:
-                    push(code + 1)
-                else:
-                    env.timeout(delay, code + 1).callbacks.append(on_due)
-            elif "unreached" in recycle:
+        if speed is not None:
+            dur /= speed.at(now)
+        env.timeout(dur, (i, code)).callbacks.append(on_attempt_done)
+
+    def on_shift_start(event: simpy.Event) -> None:
+        rep_free(event.value)
+
+    def on_attempt_done(event: simpy.Event) -> None:
+        i, code = event.value
+        row, k = divmod(code, n_att)
+        nk = k + 1
+        if row_reach[row] == nk:
+            row_contact[row] = nk
+            p = row_psql[row]
+            if floor < 1.0:
+                p *= floor + (1.0 - floor) * math.exp(-(starts[k][row] - row_at[row]) / tau)
+            if row_uq[row] < p:
+                row_sql[row] = True
+            elif "unqualified" in recycle:
                 to_nurture(row, env.now)
+        elif nk < n_att:
+            delay = first_start[row] + cadence[nk] - env.now
+            if delay <= 0:
+                push(code + 1)
+            else:
+                env.timeout(delay, code + 1).callbacks.append(on_due)
+        elif "unreached" in recycle:
+            to_nurture(row, env.now)
+        rep_free(i)
 
     def reviewer(fb: Feedback):
         while env.now + fb.review_h <= fb.until_h:
@@ -421,7 +443,7 @@ def run_sales(
     # up front instead was measured slower (a larger event heap).
     env.process(feeder())
     for i in range(len(calendars)):
-        env.process(rep(i))
+        rep_free(i)
     if rules.feedback is not None:
         env.process(reviewer(rules.feedback))
     env.run()
