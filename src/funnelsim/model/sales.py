@@ -247,6 +247,8 @@ def run_sales(
     cycle0 = [d[0].tolist() for d in (draws.accept, draws.cover, draws.qualify)]
     reach0 = draws.reach[0].tolist()
     hand0 = draws.handling[0].T.tolist()
+    # Later cycles are rare: lead-major copies make one lead's attempt times one contiguous row.
+    hand_by_lead = [np.ascontiguousarray(h.T) for h in draws.handling]
     kinds = kind.tolist()
     floor, tau = rules.decay_floor, rules.decay_tau_h
     cadence = rules.cadence
@@ -323,7 +325,7 @@ def run_sales(
         else:
             u_acc, u_cov = float(draws.accept[c][lead]), float(draws.cover[c][lead])
             u_q, reach = float(draws.qualify[c][lead]), int(draws.reach[c][lead])
-            hand = draws.handling[c][:, lead].tolist()
+            hand = hand_by_lead[c][lead].tolist()
         accepted = u_acc < p_accept[lead]
         # Marketing learned to spot the leads sales rejects for reason k: it keeps back a
         # share of them instead of handing them over (they never become MQLs).
