@@ -148,6 +148,22 @@ def parallel(s, seed: int, workers: int, repeats: int) -> dict | None:
     }
 
 
+# Mechanisms issue #3 added to the preset; off, the preset is the model issue #2 set targets for.
+CORE_OFF = {
+    "nurture.recycle": False,
+    "feedback.enabled": False,
+    "sales.vacation_days_per_year": 0,
+    "sales.new_hires": 0,
+}
+
+
+def core_levers(s):
+    """The scaled preset without the mechanisms in `CORE_OFF`."""
+    import funnelsim as fs
+
+    return fs.override(s, CORE_OFF)
+
+
 def child_million(prospects: int, seed: int) -> None:
     """Run in a fresh interpreter: one replication, print time and RSS figures as JSON."""
     s, _ = scaled_scenario(prospects)
@@ -251,6 +267,22 @@ def main(argv: list[str] | None = None) -> int:
             f"-> {par['prospects_per_second']:,.0f} prospects/s "
             f"(target >= {TARGET_RATE:,.0f} on 2 cores)"
         )
+    # The target was set for the core model (issue #2). The alignment levers added since
+    # (recycling through nurture above all: leads come back for two years and compete for reps
+    # again) make the full preset several times more work per prospect, so report both.
+    core = core_levers(s)
+    out["core_levers"] = {"serial": serial(core, a.seed, a.repeats)}
+    out["core_levers"]["parallel"] = parallel(core, a.seed, a.workers, a.repeats)
+    cpar = out["core_levers"]["parallel"]
+    print(
+        f"core   : the same preset with {', '.join(CORE_OFF)} off: "
+        f"{out['core_levers']['serial']['prospects_per_cpu_second']:,.0f} prospects per CPU second"
+        + (
+            f"; {cpar['workers']} procs {cpar['prospects_per_second']:,.0f} prospects/s"
+            if cpar
+            else ""
+        )
+    )
     if not a.skip_million:
         m = million(a.million, a.seed)
         out["million"] = m
@@ -265,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "prospects_per_second_2_cores": TARGET_RATE,
         "million_replication_mb": TARGET_MILLION_MB,
         "rate_met": bool(par and par["prospects_per_second"] >= TARGET_RATE),
+        "rate_met_core_levers": bool(cpar and cpar["prospects_per_second"] >= TARGET_RATE),
         "memory_met": None
         if "million" not in out
         else out["million"]["peak_rss_mb"] < TARGET_MILLION_MB,
