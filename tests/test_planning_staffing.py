@@ -108,3 +108,46 @@ def test_a_target_above_coverage_is_a_usage_error(mmc):
         fs.staffing(s, 0.9, progress=False)
     with pytest.raises(fs.UsageError, match="--sla-target"):
         fs.staffing(s, 1.5, progress=False)
+
+
+def test_erlang_estimate_adds_the_closed_hours_backlog_on_a_business_calendar():
+    """Leads handed off while the doors are closed wait for the opening: per closed stretch of
+    G hours, lam_first * G leads, of which reps * availability * sla_hours / mean handling are
+    touched within the SLA. Checked against hand arithmetic for 9-17 Monday to Friday."""
+    import math
+
+    from funnelsim.queueing import mmc_wait_within
+
+    data = {
+        "name": "backlog",
+        "run": {"horizon_days": 28},
+        "arrivals": {"prospects_per_week": 168},
+        "sales": {
+            "reps": 3,
+            "calendar": "business",
+            "sla_clock": "business",
+            "sla_hours": 1,
+            "handling_minutes": {"dist": "exponential", "mean": 15},
+        },
+        "deals": {"deal_size": 1},
+    }
+    s = fs.from_dict(data)
+    est = fs.erlang_reps(s, 0.9)
+    assert est.closed_gaps_hours == (16.0, 16.0, 16.0, 16.0, 64.0)
+    assert est.first_touches_per_hour == 1.0 and est.backlog_per_rep == 4.0
+    c = 5
+    open_share = 40 / 168
+    erlang = mmc_wait_within(1.0, 1.0 / open_share, 4.0, c)
+    backlog = (4 * min(16, 4 * c) + min(64, 4 * c)) / 168
+    assert est.attainment(c, 1.0) == pytest.approx(open_share * erlang + backlog)
+    assert est.attainment(est.reps, 1.0) >= 0.9 > est.attainment(est.reps - 1, 1.0)
+    assert not math.isnan(est.attainment(1, 1.0))
+
+
+def test_erlang_estimate_on_24_7_is_plain_erlang_c(mmc_scenario):
+    from funnelsim.queueing import servers_for_wait_within
+
+    s = mmc_scenario(c=3, lam_per_hour=2.0, mean_handling_hours=1.0, horizon_days=10, warmup_days=1)
+    est = fs.erlang_reps(s, 0.8)
+    assert est.closed_gaps_hours == ()
+    assert est.reps == servers_for_wait_within(1.0, 0.8, 2.0, 1.0)

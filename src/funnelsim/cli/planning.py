@@ -173,8 +173,8 @@ def _print_quota(plan: api.QuotaPlan) -> None:
         + (
             ""
             if plan.erlang.exact
-            else " (an approximation here: business calendar, "
-            "re-attempts, priority queue and overnight backlog are only folded in roughly)"
+            else " (an approximation: Erlang C for leads handed off in working hours plus the "
+            "closed-hours backlog at each opening; re-attempts and queue order only roughly)"
         )
     )
     need = plan.reps_needed

@@ -2,14 +2,20 @@
 
 The estimate treats rep time as an M/M/c queue of contact attempts. It is exact for the contract's
 M/M/c reduction (24/7, one attempt, everyone reached, exponential handling) and an approximation
-otherwise: a business calendar and ``availability`` < 1 are folded in by running the clock only
-while reps are available (demand divided by ``availability * open_fraction``), re-attempts count
-as extra arrivals, and leads never worked (``coverage`` < 1) count as breaches. The simulation
-then steps the rep count on common random numbers until ``sla_attainment`` reaches the target.
+otherwise: ``availability`` < 1 is folded in by running the clock only while reps are available
+(demand divided by ``availability * open_fraction``), re-attempts count as extra arrivals, and
+leads never worked (``coverage`` < 1) count as breaches. A business calendar adds the backlog
+term that dominates it in practice: the leads handed off during a closed stretch of G hours
+(lam_first * G of them) all wait for the opening, and only as many as the reps can first-touch
+within the SLA (reps * availability * sla_hours / mean handling) meet it; Erlang C covers the
+leads handed off while the doors are open. Arrivals are taken as uniform over the week. The
+simulation then steps the rep count on common random numbers until ``sla_attainment`` reaches
+the target.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,13 +49,23 @@ class ErlangEstimate:
     sla_hours_available: float
     wait_target: float
     exact: bool
+    first_touches_per_hour: float = 0.0
+    closed_gaps_hours: tuple[float, ...] = ()
+    backlog_per_rep: float = 0.0  # first touches one rep makes within the SLA after opening
 
     def attainment(self, reps: int, coverage: float) -> float:
         """The estimate's predicted ``sla_attainment`` with ``reps`` reps."""
         lam = self.attempts_per_hour / self.available_share
-        return coverage * mmc_wait_within(
+        open_share = 1.0 - sum(self.closed_gaps_hours) / 168.0
+        in_hours = open_share * mmc_wait_within(
             self.sla_hours_available, lam, self.service_rate_per_hour, reps
         )
+        # Each closed stretch leaves lam_first * G leads for the opening; at most
+        # reps * backlog_per_rep of them are touched within the SLA.
+        waiting = [self.first_touches_per_hour * g for g in self.closed_gaps_hours]
+        served = sum(min(b, reps * self.backlog_per_rep) for b in waiting)
+        backlog = served / (self.first_touches_per_hour * 168.0) if waiting and served else 0.0
+        return coverage * (in_hours + backlog)
 
     def to_dict(self) -> dict:
         def finite(x: float) -> float | None:
@@ -98,14 +114,58 @@ def erlang_reps(
         and s.sales.contact_rate == 1.0
         and isinstance(s.sales.handling_minutes, Exponential)
     )
+    cal = company_calendar(s)
+    gaps = _closed_gaps(cal.starts, cal.ends) if not cal.always_open else ()
+    lam_first = worked_mqls_per_week(s, prospects_per_week) / 168.0
+    per_rep = (
+        s.sales.availability * s.sales.sla_hours / (1.0 / mu) if math.isfinite(mu) else math.inf
+    )
+    est = ErlangEstimate(
+        reps=None,
+        attempts_per_hour=lam,
+        service_rate_per_hour=mu,
+        available_share=share,
+        sla_hours_available=t,
+        wait_target=wait_target,
+        exact=exact,
+        first_touches_per_hour=lam_first,
+        closed_gaps_hours=gaps,
+        backlog_per_rep=per_rep,
+    )
     reps = None
     if wait_target <= 1.0:
         if lam <= 0 or not math.isfinite(mu):
             reps = 1
-        else:
+        elif not gaps:
             # P(W <= t) < 1 for every finite c, so a target of exactly 1 is read as 1 - 1e-6.
             reps = servers_for_wait_within(t, min(wait_target, 1.0 - 1e-6), lam / share, mu)
-    return ErlangEstimate(reps, lam, mu, share, t, wait_target, exact)
+        else:
+            reps = _fewest(lambda c: est.attainment(c, 1.0) >= min(wait_target, 1.0 - 1e-6))
+    return dataclasses.replace(est, reps=reps)
+
+
+def _closed_gaps(starts: tuple[float, ...], ends: tuple[float, ...]) -> tuple[float, ...]:
+    """Lengths of the closed stretches of a weekly calendar, wrapping over the week's end."""
+    gaps = [b - a for a, b in zip(ends, starts[1:], strict=False)]
+    gaps.append(starts[0] + 168.0 - ends[-1])
+    return tuple(g for g in gaps if g > 0)
+
+
+def _fewest(enough: Callable[[int], bool], limit: int = 100_000) -> int | None:
+    """The smallest c >= 1 with ``enough(c)`` (monotone), by doubling then bisection."""
+    hi = 1
+    while not enough(hi):
+        hi *= 2
+        if hi > limit:
+            return None
+    lo = hi // 2 + 1 if hi > 1 else 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
 
 
 def _check_sla_target(sla_target: float) -> None:
