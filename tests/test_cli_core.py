@@ -59,7 +59,7 @@ _DELETE = object()
 # (id, dotted key to break in the minimal scenario, bad value, command, text that must appear)
 FILE_CASES = [
     ("unknown-key", "sales.repz", 3, "validate", ["sales.repz", "did you mean sales.reps"]),
-    ("wrong-type", "sales.reps", "many", "validate", ["sales.reps", "valid integer", "'many'"]),
+    ("wrong-type", "sales.reps", "many", "validate", ["sales.reps", "valid integer", '"many"']),
     (
         "rate-out-of-range",
         "handoff.acceptance_rate",
@@ -142,7 +142,7 @@ def test_bad_scenario_file(
 @pytest.mark.parametrize(
     ("sets", "fragments"),
     [
-        (["sales.reps=abc"], ["--set", "sales.reps", "valid integer", "'abc'"]),
+        (["sales.reps=abc"], ["--set", "sales.reps", "valid integer", '"abc"']),
         (["sales.repz=3"], ["--set", "sales.repz", "did you mean sales.reps"]),
         (["sales.reps"], ["--set", "sales.reps", "KEY=VALUE"]),
         (["sales.reps.count=3"], ["sales.reps.count", "is a value, not a section"]),
@@ -312,3 +312,53 @@ def test_run_out_writes_files(cli, tmp_path):
     written = sorted(p.name for p in out.iterdir())
     assert written, "nothing written"
     assert "wrote" in result.stderr and str(out) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("sets", "fragments"),
+    [
+        (["run.horizon_days=inf"], ["run.horizon_days", "finite number"]),
+        (
+            ["sales.cadence_hours=[0, nan]", "sales.attempts=2"],
+            ["sales.cadence_hours[1]", "finite"],
+        ),
+        (["sales.focus_block_minutes=inf"], ["sales.focus_block_minutes", "finite"]),
+        (["sales.reps=true"], ["sales.reps", "valid integer", "(given: true)"]),
+        (["sales.reps=7.5"], ["sales.reps", "valid integer"]),
+        (["nurture.recycle=yes"], ["nurture.recycle", "valid boolean"]),
+        (["sales.availability=true"], ["sales.availability", "not true/false"]),
+        (["arrivals.prospects_per_week=1e9"], ["arrivals.prospects_per_week", "10,000,000"]),
+        (["sales.new_hires=99"], ["new_hires (99) cannot exceed reps"]),
+    ],
+    ids=[
+        "inf",
+        "nan-in-list",
+        "inf-block",
+        "bool-int",
+        "float-int",
+        "yes-bool",
+        "bool-float",
+        "too-many-prospects",
+        "cross-field",
+    ],
+)
+def test_values_that_once_crashed_hung_or_slipped_through(cli, sets, fragments):
+    """Found in review: infinities and NaN crashed or hung the run, true/false and "yes" passed
+    as numbers and booleans, and a huge volume ran until the machine killed it."""
+    args = [x for s in sets for x in ("--set", s)]
+    result = cli("validate", ALIGNED, *args)
+    _assert_usage_error(result, *fragments)
+    assert "given: {" not in result.stderr  # a cross-field check never dumps its whole section
+
+
+def test_a_binary_file_or_a_folder_is_not_a_scenario(cli, tmp_path):
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    _assert_usage_error(cli("validate", binary), str(binary), "not UTF-8")
+    _assert_usage_error(cli("validate", tmp_path), "folder")
+
+
+def test_run_out_that_cannot_be_a_folder_fails_before_simulating(cli, tmp_path):
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    _assert_usage_error(cli("run", ALIGNED, *SHORT, "--out", a_file), "--out", "is a file")

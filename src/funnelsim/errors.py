@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def as_toml(value: object) -> str:
+    """A value as the user would type it in a scenario file: true, 7, "fifo", [0, 1]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(as_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {as_toml(v)}" for k, v in value.items()) + " }"
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong: ``key`` is the dotted path, ``message`` says what is allowed."""
@@ -19,8 +32,9 @@ class Problem:
 
     def render(self, source: str | None) -> str:
         where = f"{source}: " if source else ""
-        given = "" if self.given is None else f" (given: {self.given!r})"
-        return f"{where}{self.key or '(top)'}: {self.message}{given}"
+        given = "" if self.given is None else f" (given: {as_toml(self.given)})"
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}{given}"
 
 
 @dataclass

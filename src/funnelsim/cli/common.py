@@ -45,6 +45,17 @@ class Period(StrEnum):
     monthly = "monthly"
 
 
+def ensure_folder(path: Path, option: str) -> None:
+    """Create an output folder before any work, so a bad path fails at once (exit 2), not after
+    the simulation."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path}: is a file; give a folder (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot create the folder ({exc.strerror})") from None
+
+
 def frame_records(frame) -> list[dict]:
     """A DataFrame as JSON-ready row dicts (index included, NaN as null, dates as ISO text)."""
     return json.loads(frame.reset_index().to_json(orient="records", date_format="iso"))

@@ -19,6 +19,7 @@ from .common import (
     SetOpt,
     app,
     echo_err,
+    ensure_folder,
     frame_records,
     handled,
     print_frame,
@@ -60,6 +61,8 @@ def run(
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
+    if out is not None:
+        ensure_folder(out, "--out")
     period = report.value if report else None
     with api.open_executor(executor, workers) as ex:
         result = api.run(

@@ -6,6 +6,25 @@ from ..calendar import WeekCalendar
 from ..errors import Problem
 from .schema import DEFAULT_REJECTION_REASONS, Sales, Scenario
 
+# About 0.8 KB of memory per prospect at the peak of a replication (a 1M-prospect replication
+# peaks near 800 MB): more than this cannot run on an ordinary machine.
+MAX_PROSPECTS = 10_000_000
+
+
+def hard_checks(s: Scenario) -> list[Problem]:
+    """Problems that make a valid-looking scenario impossible to run."""
+    expected = s.arrivals.prospects_per_week * s.run.horizon_days / 7.0
+    if expected > MAX_PROSPECTS:
+        return [
+            Problem(
+                "arrivals.prospects_per_week",
+                f"{s.arrivals.prospects_per_week:,.6g} a week over {s.run.horizon_days:g} days is "
+                f"about {expected:,.3g} prospects per replication; at most {MAX_PROSPECTS:,} fit "
+                "in memory (a million take about 0.8 GB)",
+            )
+        ]
+    return []
+
 
 def sense_checks(s: Scenario) -> list[Problem]:
     """Warnings about a valid scenario; each names the dotted key it is about."""

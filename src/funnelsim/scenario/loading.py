@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, ScenarioError, ScenarioWarning
-from .checks import sense_checks
+from ..errors import Problem, ScenarioError, ScenarioWarning, as_toml
+from .checks import hard_checks, sense_checks
 from .schema import Scenario, sections
 
 _ALLOWED_PREFIX = ("Input should be ", "Value error, ", "Assertion failed, ")
@@ -35,6 +35,12 @@ def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) ->
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem("", "file not found")], source) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            [Problem("", "not UTF-8 text: a scenario is a TOML text file")], source
+        ) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem("", "is a folder, not a scenario file")], source) from None
     except OSError as exc:
         raise ScenarioError(
             [Problem("", f"cannot read the file ({exc.strerror})")], source
@@ -66,6 +72,9 @@ def from_dict(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, data), _with_sets(source, pairs)) from None
+    problems = hard_checks(scenario)
+    if problems:
+        raise ScenarioError(problems, _with_sets(source, pairs))
     for problem in sense_checks(scenario):
         warnings.warn(problem.render(source), ScenarioWarning, stacklevel=2)
     return scenario
@@ -132,7 +141,7 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 def _with_sets(source: str | None, pairs: Mapping[str, Any]) -> str | None:
     if not pairs:
         return source
-    sets = ", ".join(f"--set {k}={v!r}" for k, v in pairs.items())
+    sets = ", ".join(f"--set {k}={as_toml(v)}" for k, v in pairs.items())
     return f"{source} (with {sets})" if source else sets
 
 
@@ -151,7 +160,12 @@ def _problems(exc: ValidationError, data: Mapping[str, Any]) -> list[Problem]:
             for prefix in _ALLOWED_PREFIX:
                 if msg.startswith(prefix):
                     msg = ("must be " if prefix == "Input should be " else "") + msg[len(prefix) :]
-            problems.append(Problem(key, msg, _given(data, loc, err.get("input"))))
+            # A check across a whole section names its values itself; so do our own messages.
+            whole_section = len(loc) <= 1 and isinstance(_given(data, loc, None), dict)
+            given = (
+                None if whole_section or "(given" in msg else _given(data, loc, err.get("input"))
+            )
+            problems.append(Problem(key, msg, given))
     return problems
 
 

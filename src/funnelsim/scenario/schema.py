@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
     field_validator,
     model_validator,
 )
@@ -35,19 +36,33 @@ OptionalDist = Annotated[
     BeforeValidator(lambda v: None if v is None else parse_distribution(v)),
     PlainSerializer(lambda d: None if d is None else d.spec(), return_type=Any),
 ]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveInt = Annotated[int, Field(ge=1)]
+
+
+def _not_bool(value: Any) -> Any:
+    # TOML's true/false would otherwise pass as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Float = Annotated[float, BeforeValidator(_not_bool)]
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+Rate = Annotated[Float, Field(ge=0.0, le=1.0)]
+PositiveInt = Annotated[Int, Field(ge=1)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=False, validate_default=True, allow_inf_nan=False
+    )
 
 
 class Run(_Section):
-    horizon_days: float = Field(gt=0, description="prospects arrive during [0, horizon_days)")
-    warmup_days: float = Field(0.0, ge=0, description="arrivals before this are not counted")
+    horizon_days: Float = Field(gt=0, description="prospects arrive during [0, horizon_days)")
+    warmup_days: Float = Field(0.0, ge=0, description="arrivals before this are not counted")
     replications: PositiveInt = 20
-    seed: int = Field(1, ge=0)
+    seed: Int = Field(1, ge=0)
     start_date: dt.date = Field(
         dt.date(2029, 1, 1), description="calendar date of day 0 (weekdays, months, reports)"
     )
@@ -66,17 +81,17 @@ class Channel(_Section):
     """One lead source. Unset fields fall back to the scenario-wide value."""
 
     name: str = Field(min_length=1)
-    share: float = Field(gt=0, description="relative share of arrivals.prospects_per_week")
+    share: Float = Field(gt=0, description="relative share of arrivals.prospects_per_week")
     mql_rate: Rate | None = None
     time_to_mql_days: OptionalDist = None
-    score_shift: float = Field(
+    score_shift: Float = Field(
         0.0, ge=-3.0, le=3.0, description="mean lead score of this channel, in population SDs"
     )
-    cost_per_prospect: float | None = Field(None, ge=0)
+    cost_per_prospect: Float | None = Field(None, ge=0)
 
 
 class Arrivals(_Section):
-    prospects_per_week: float = Field(gt=0)
+    prospects_per_week: Float = Field(gt=0)
     channels: tuple[Channel, ...] = Field(
         (), description="lead sources sharing out prospects_per_week; none: one plain stream"
     )
@@ -117,10 +132,10 @@ def _profile(v: tuple[float, ...] | None, n: int, what: str) -> tuple[float, ...
 class Marketing(_Section):
     mql_rate: Rate = 1.0
     time_to_mql_days: Dist = 0.0
-    score_strength: float = Field(
+    score_strength: Float = Field(
         0.0, ge=0.0, le=5.0, description="log-odds change per standard deviation of lead score"
     )
-    mql_commitment_per_week: float | None = Field(
+    mql_commitment_per_week: Float | None = Field(
         None, gt=0, description="two-way SLA: MQLs marketing promises sales each week"
     )
 
@@ -141,10 +156,10 @@ class Handoff(_Section):
     context_shared: Rate = Field(
         0.0, description="how much of what marketing learned reaches the rep (0 none, 1 all)"
     )
-    context_sql_uplift: float = Field(
+    context_sql_uplift: Float = Field(
         0.0, ge=0, le=2, description="relative SQL-chance gain at full context"
     )
-    context_win_uplift: float = Field(
+    context_win_uplift: Float = Field(
         0.0, ge=0, le=2, description="relative win-chance gain at full context"
     )
     rediscovery_days: Dist = Field(
@@ -176,16 +191,16 @@ class Sales(_Section):
         "thu",
         "fri",
     )
-    availability: float = Field(
+    availability: Float = Field(
         1.0, gt=0.0, le=1.0, description="share of working time given to MQL follow-up"
     )
-    focus_block_minutes: float = Field(
+    focus_block_minutes: Float = Field(
         60.0, gt=0, description="length of the cycle in which a rep gives `availability` to MQLs"
     )
-    sla_hours: float = Field(24.0, gt=0)
+    sla_hours: Float = Field(24.0, gt=0)
     sla_clock: Literal["calendar", "business"] = "calendar"
     handling_minutes: Dist
-    attempts: Annotated[int, Field(ge=1, le=50)] = 1
+    attempts: Annotated[Int, Field(ge=1, le=50)] = 1
     cadence_hours: tuple[float, ...] = Field(
         (0.0, 1.0, 24.0, 72.0, 168.0, 336.0),
         description="when attempt k is due, in hours after the first attempt started",
@@ -193,12 +208,12 @@ class Sales(_Section):
     contact_rate: Rate = 1.0
     coverage: Rate = 1.0
     queue: Literal["fifo", "lifo", "priority"] = "fifo"
-    vacation_days_per_year: float = Field(
+    vacation_days_per_year: Float = Field(
         0.0, ge=0, le=200, description="working days each rep is away per year, drawn at random"
     )
-    new_hires: int = Field(0, ge=0, description="reps (of `reps`) who start ramping up at day 0")
-    ramp_days: float = Field(90.0, gt=0, description="days a new hire takes to reach full speed")
-    ramp_start_productivity: float = Field(
+    new_hires: Int = Field(0, ge=0, description="reps (of `reps`) who start ramping up at day 0")
+    ramp_days: Float = Field(90.0, gt=0, description="days a new hire takes to reach full speed")
+    ramp_start_productivity: Float = Field(
         0.5, gt=0, le=1, description="a new hire's speed on day 0, as a share of full speed"
     )
 
@@ -242,7 +257,7 @@ class Sales(_Section):
 
 class Qualification(_Section):
     sql_rate: Rate = 1.0
-    decay_tau_hours: float = Field(0.5, gt=0)
+    decay_tau_hours: Float = Field(0.5, gt=0)
     decay_floor: Rate = 1.0
     time_to_sql_days: Dist = 0.0
 
@@ -263,27 +278,27 @@ class Deals(_Section):
 class Nurture(_Section):
     """Recycling: leads sales did not convert go back to marketing nurture and may return."""
 
-    recycle: bool = False
+    recycle: Bool = False
     outcomes: tuple[Literal["rejected", "unreached", "unqualified"], ...] = (
         "rejected",
         "unreached",
         "unqualified",
     )
-    remql_per_month: float = Field(
+    remql_per_month: Float = Field(
         0.02, gt=0, le=1, description="monthly hazard that a nurtured lead becomes an MQL again"
     )
-    max_nurture_months: float = Field(24.0, gt=0, description="after this a nurtured lead is lost")
-    max_cycles: int = Field(3, ge=1, le=20, description="MQL cycles per lead, the first included")
+    max_nurture_months: Float = Field(24.0, gt=0, description="after this a nurtured lead is lost")
+    max_cycles: Int = Field(3, ge=1, le=20, description="MQL cycles per lead, the first included")
 
 
 class Feedback(_Section):
     """Closed loop: marketing reviews sales' rejection reasons and improves what it sends."""
 
-    enabled: bool = False
-    review_days: float = Field(30.0, gt=0)
-    learning_rate: float = Field(0.2, gt=0, le=1, description="share of the gap closed per review")
+    enabled: Bool = False
+    review_days: Float = Field(30.0, gt=0)
+    learning_rate: Float = Field(0.2, gt=0, le=1, description="share of the gap closed per review")
     acceptance_ceiling: Rate = Field(0.95, description="acceptance rate learning converges to")
-    quality_ceiling: float = Field(
+    quality_ceiling: Float = Field(
         0.5, ge=0, le=3, description="lead-score gain (in SDs) learning converges to"
     )
     filter_ceiling: Rate = Field(
@@ -292,8 +307,8 @@ class Feedback(_Section):
 
 
 class Costs(_Section):
-    cost_per_prospect: float = Field(0.0, ge=0, description="marketing cost of one prospect")
-    rep_cost_per_year: float = Field(0.0, ge=0, description="fully loaded cost of one rep")
+    cost_per_prospect: Float = Field(0.0, ge=0, description="marketing cost of one prospect")
+    rep_cost_per_year: Float = Field(0.0, ge=0, description="fully loaded cost of one rep")
 
 
 class Scenario(_Section):
