@@ -20,9 +20,12 @@ def write_run(result: RunResult, out: str | Path, period: str | None = None) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    result.kpis.to_csv(out / "kpis.csv")
-    result.summary().to_csv(out / "summary.csv")
-    written += [out / "kpis.csv", out / "summary.csv"]
+    for name, frame in (("kpis", result.kpis), ("summary", result.summary())):
+        frame.to_csv(out / f"{name}.csv")
+        written.append(out / f"{name}.csv")
+        if _has_pyarrow():
+            frame.to_parquet(out / f"{name}.parquet")
+            written.append(out / f"{name}.parquet")
     if result.records:
         ledgers = pd.concat(
             [result.ledger(r).assign(replication=r) for r in result.kpis.index], ignore_index=True
