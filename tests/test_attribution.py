@@ -173,19 +173,25 @@ def test_every_differing_preset_key_is_in_exactly_one_lever():
     assert not {"name", "description", "run.seed", "run.replications"} & set(keys)
 
 
-def test_explicit_groups_come_first_and_may_be_empty(small):
+def test_explicit_groups_come_first(small):
     base, alt = small
-    groups = fs.lever_groups(
-        base, alt, {"follow-up": ["sales.attempts", "sales.coverage"], "same": ["sales.reps"]}
-    )
+    groups = fs.lever_groups(base, alt, {"follow-up": ["sales.attempts", "sales.coverage"]})
     assert groups == {
         "follow-up": ("sales.attempts", "sales.coverage"),
-        "same": (),
         "handoff.acceptance_rate": ("handoff.acceptance_rate",),
         "sales.sla_hours": ("sales.sla_hours",),
     }
     with pytest.raises(fs.UsageError, match="not a lever key"):
         fs.lever_groups(base, alt, {"x": ["sales.nope"]})
+
+
+@pytest.mark.parametrize("keys", [["sales.reps"], ["sales.attempts", "sales.reps"]])
+def test_a_group_key_equal_in_both_scenarios_is_refused(small, keys):
+    """A key that does not differ cannot move anything: it used to become a lever of exactly
+    zero (and, beside differing keys, a misleading label); now it is a usage error naming it."""
+    base, alt = small
+    with pytest.raises(fs.UsageError, match="--group same: sales.reps is equal in both scenarios"):
+        fs.lever_groups(base, alt, {"same": keys})
 
 
 def test_identical_scenarios_have_nothing_to_attribute(small):
@@ -230,6 +236,9 @@ def test_cli_attribute_bad_options_exit_2(cli):
         (("--by", "teams"), "--by must be levers or keys"),
         (("--kpi", "revenu"), "unknown KPI 'revenu'"),
         (("--permutations", "4"), "--permutations applies to sampled attribution"),
+        (("--exact-max-groups", "0"), "--exact-max-groups must be a whole number >= 1"),
+        (("--exact-max-groups", "-1"), "--exact-max-groups must be a whole number >= 1"),
+        (("--group", "x=sales.reps"), "--group x: sales.reps is equal in both scenarios"),
     ):
         res = cli("attribute", *files, *args, "-q")
         assert res.exit_code == 2, (args, res.stderr)

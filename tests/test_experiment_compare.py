@@ -15,6 +15,7 @@ probability 1e-3.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 from scipy import stats
 
 import funnelsim as fs
+from funnelsim.formatting import comparison_text_frame
 
 PRESETS = Path(__file__).resolve().parents[1] / "scenarios"
 SHORT = {"run.horizon_days": 90, "run.warmup_days": 14}
@@ -82,6 +84,7 @@ def test_table_columns_and_significance(comparison):
         "ci_high",
         "relative",
         "significant",
+        "n",
     ]
     rev = t.loc["revenue"]
     assert rev["diff"] == pytest.approx(rev["alternative"] - rev["baseline"], rel=1e-9)
@@ -89,6 +92,33 @@ def test_table_columns_and_significance(comparison):
     assert rev["significant"] == (rev["ci_low"] > 0 or rev["ci_high"] < 0)
     # Same arrivals in both (CRN): the prospect counts are identical, the difference exactly 0.
     assert t.loc["prospects", "diff"] == 0 and not t.loc["prospects", "significant"]
+
+
+def test_diff_is_alternative_minus_baseline_over_the_same_replications(comparison):
+    """A KPI undefined in some replications (NaN: e.g. days to customer without customers) is
+    averaged, on both sides, over the replications where both scenarios define it, so diff ==
+    alternative - baseline exactly and ``n`` says how many there were (each side's own mean
+    used to cover different replications, and diff disagreed with the two means shown)."""
+    base_kpis = comparison.baseline.kpis.copy()
+    alt_kpis = comparison.alternative.kpis.copy()
+    base_kpis.iloc[0, base_kpis.columns.get_loc("revenue")] = np.nan
+    alt_kpis.iloc[1, alt_kpis.columns.get_loc("revenue")] = np.nan
+    alt_kpis["customers"] = np.nan
+    holed = fs.Comparison(
+        dataclasses.replace(comparison.baseline, kpis=base_kpis),
+        dataclasses.replace(comparison.alternative, kpis=alt_kpis),
+    )
+    rev = holed.table().loc["revenue"]
+    a = comparison.baseline.kpis["revenue"].to_numpy(float)[2:]
+    b = comparison.alternative.kpis["revenue"].to_numpy(float)[2:]
+    assert rev["n"] == R - 2
+    assert rev["baseline"] == pytest.approx(a.mean(), rel=1e-12)
+    assert rev["alternative"] == pytest.approx(b.mean(), rel=1e-12)
+    assert rev["diff"] == pytest.approx(rev["alternative"] - rev["baseline"], rel=1e-12)
+    doc = holed.to_dict()["kpis"]
+    assert doc["revenue"]["n"] == R - 2 and doc["prospects"]["n"] == R
+    assert doc["customers"]["n"] == 0 and doc["customers"]["baseline"] is None
+    assert comparison_text_frame(holed.table()).loc["revenue", "n"] == str(R - 2)
 
 
 def test_cli_compare_json_contract(cli, write_scenario, minimal_dict_factory):

@@ -173,10 +173,39 @@ def _count(record):
         ("ray", None, "--executor must be one of"),
         ("serial", 0, "--workers must be at least 1"),
         ("dask:tcp://127.0.0.1:1", 2, "cannot be used with an existing scheduler"),
+        ("dask:notanaddress", None, r"dask:tcp://HOST:PORT or dask:HOST:PORT"),
+        ("dask:tcp://host:notaport", None, r"not a scheduler address; use dask:tcp://HOST"),
+        ("dask:host:70000", None, "PORT from 1 to 65535"),
+        ("dask::8786", None, "not a scheduler address"),
+        ("dask:", None, "needs a scheduler address.*plain --executor dask"),
+        ("dask: ", 2, "needs a scheduler address"),
+        ("serial", 2, "--workers 2 contradicts it: drop --executor serial"),
+        ("serial:x", None, "--executor must be one of"),
+        ("process:x", None, "--executor must be one of"),
+        ("dask:nosuch://x", None, "not a scheduler address.*dask:tcp://HOST:PORT"),
     ],
 )
 def test_bad_executor_specs_are_usage_errors(spec, workers, message):
+    """Each refused before any cluster starts or connection is tried (a bad Dask address used
+    to escape as Dask's own ValueError, exit 1; "dask:" quietly started a local cluster; an
+    explicit serial with --workers quietly used a pool)."""
     with pytest.raises(fs.UsageError, match=message), open_executor(spec, workers):
+        pass
+
+
+def test_an_address_dask_itself_refuses_is_a_usage_error(monkeypatch):
+    """Dask's parser is the last word: its ValueError or TypeError becomes a UsageError that says
+    which forms are allowed."""
+    import distributed
+
+    def refuse(address, timeout=None):
+        raise ValueError(f"invalid address {address!r}")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    with (
+        pytest.raises(fs.UsageError, match="invalid address.*dask:tcp://HOST:PORT"),
+        open_executor("dask:tcp://10.0.0.5:8786"),
+    ):
         pass
 
 
@@ -187,6 +216,8 @@ def test_open_executor_kinds():
         assert isinstance(ex, SerialExecutor)
     with open_executor(None, 2) as ex:
         assert isinstance(ex, cf.ProcessPoolExecutor)
+    with open_executor("serial", 1) as ex:
+        assert isinstance(ex, SerialExecutor)
 
 
 def test_a_non_executor_is_refused(base):

@@ -109,3 +109,13 @@ def test_staffing_unreachable_sla_exits_2(cli, small):
     res = cli("staffing", small, "--set", "sales.coverage=0.5", "--quiet")
     assert res.exit_code == 2
     assert "sales.coverage" in res.stderr
+
+
+def test_a_tiny_target_gets_a_small_quota_printed_with_decimals(cli, small):
+    """$1 needs one customer: at p = 0.1 over 4 weeks about 2.3 / 0.4 ~ 6 prospects/week for
+    90% (not "unreachable", as it was), and a volume under 10 prints with decimals, not rounded."""
+    res = cli("quota", small, "--target-revenue", 1, "--quiet")
+    assert res.exit_code == 0, res.stderr
+    plan = next(line for line in res.stdout.splitlines() if line.startswith("Plan: "))
+    shown = plan.split()[1]
+    assert "." in shown and 2 < float(shown) < 10, plan

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -32,6 +33,9 @@ from funnelsim.planning import (
     poisson_hit_probability,
     poisson_quota_rate,
 )
+from funnelsim.planning.evaluation import OUTCOME_COLUMNS, Evaluation, quiet_override
+from funnelsim.planning.quota import _saturated
+from funnelsim.scenario.checks import offered_load
 
 K = 10  # customers needed
 DEAL = 1000.0
@@ -257,3 +261,47 @@ def test_the_answer_does_not_depend_on_the_executor(analytic):
     assert pooled.prospects_per_week == serial.prospects_per_week
     assert pooled.hits == serial.hits
     assert pooled.search.equals(serial.search)
+
+
+def test_a_target_below_one_deal_needs_the_volume_for_one_customer(analytic):
+    """Any revenue at all takes a whole deal: the quota for $1 is the smallest lam with
+    P(Poisson(lam T p) >= 1) >= P, i.e. lam* = gamma.ppf(P, 1) / (T p), far above the reverse
+    funnel's fraction of a customer. Same exact Beta band as above with k = 1 and R = 40 (the search
+    used to stop at 64x the reverse funnel and call $1 unreachable "at 0 prospects/week")."""
+    r = 40
+    small = fs.quota(analytic, 1.0, CONFIDENCE, replications=r, tolerance=TOL, progress=False)
+    j = math.ceil(CONFIDENCE * r)
+    q_lo, q_hi = stats.beta.ppf([0.001, 0.999], j, r - j + 1)
+    lo = stats.gamma.ppf(q_lo, 1) / (WEEKS * P_END)
+    hi = stats.gamma.ppf(q_hi, 1) / (WEEKS * P_END) / (1 - TOL)
+    assert lo <= small.prospects_per_week <= hi
+    assert small.reverse_funnel.prospects_per_week < 0.01 * lo
+
+
+def _evaluation(s: fs.Scenario, revenue: list[float]) -> Evaluation:
+    frame = pd.DataFrame({c: 1.0 for c in OUTCOME_COLUMNS}, index=range(len(revenue)))
+    frame["revenue"] = revenue
+    return Evaluation(1.0, 1, s, frame)
+
+
+def test_saturation_needs_a_gain_clearly_below_growth_where_that_is_telling(analytic):
+    """At a trickle of deals (ample reps) a doubling that adds no deal, or loses one by chance, is
+    not saturation: the mean is within its own noise. A flat plateau known to ~1% is; linear growth
+    is not; and with the reps overloaded (offered load >= 1) no gain is saturation even when
+    revenue is a trickle."""
+    trickle_before = _evaluation(analytic, [0, 0, 0, 55_000, 0, 0, 0, 0, 55_000, 0])
+    trickle_after = _evaluation(analytic, [0, 0, 0, 0, 0, 0, 0, 55_000, 0, 0])
+    assert not _saturated(trickle_before, trickle_after, 2.0)
+    assert not _saturated(trickle_before, trickle_before, 2.0)
+    rng = np.random.default_rng(3)
+    base = 1e6 + 1e4 * rng.standard_normal(10)
+    plateau = _evaluation(analytic, list(base + 1e4 * rng.standard_normal(10)))
+    assert _saturated(_evaluation(analytic, list(base)), plateau, 2.0)
+    doubled = _evaluation(analytic, list(2 * base))
+    assert not _saturated(_evaluation(analytic, list(base)), doubled, 2.0)
+    one = _evaluation(analytic, [1e6])
+    assert not _saturated(one, one, 2.0), "one replication cannot tell saturation from noise"
+    busy = quiet_override(analytic, {"sales.reps": 1, "sales.handling_minutes": 600})
+    assert offered_load(busy) >= 1
+    overloaded = _evaluation(busy, [0, 0, 0, 55_000, 0, 0, 0, 0, 55_000, 0])
+    assert _saturated(overloaded, overloaded, 2.0)

@@ -259,14 +259,25 @@ def test_report_command_writes_html_and_pngs(cli, tmp_path):
         (["-o", "{tmp}"], "is a folder"),
         (["-o", "{tmp}/r.html", "--png", "{tmp}/file.txt"], "is a file"),
         (["-o", "{tmp}/r.html", "--set", "sales.reps=0"], "sales.reps"),
+        (["-o", "{tmp}/r.html", "--target-revenue=-5"], "--target-revenue must be"),
+        (["-o", "{tmp}/r.html", "--target-revenue", "nan"], "--target-revenue must be"),
+        (["-o", "{tmp}/r.html", "--target-revenue", "0"], "above 0"),
     ],
 )
 def test_report_command_bad_input_exits_2(cli, tmp_path, args, message):
+    """Refused before anything runs or is written (a target of -5 or nan used to give exit 0 and
+    a caption saying the target was reached in 100% of replications)."""
     (tmp_path / "file.txt").write_text("x")
     args = [a.format(tmp=tmp_path) for a in args]
     result = cli("report", REPO / "scenarios/siloed.toml", REPO / "scenarios/aligned.toml", *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_render_report_refuses_a_target_that_every_replication_reaches(report):
+    with pytest.raises(fs.UsageError, match="--target-revenue must be"):
+        fs.render_report(report.comparison, target=-5.0)
 
 
 # ----------------------------------------------------------------------------- a real browser

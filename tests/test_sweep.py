@@ -306,16 +306,34 @@ def test_cli_sweep_points_csv_and_lhs(cli, write_scenario, minimal_dict_factory,
         (("--points", "missing.csv"), "file not found"),
         (("--grid", "sales.reps=2", "--executor", "ray"), "--executor must be one of"),
         (("--grid", "sales.reps=2", "--workers", "0"), "--workers"),
+        (("--grid", "sales.reps=2", "--chunk-size", "0"), "--chunk-size must be"),
+        (("--grid", "sales.reps=2", "--chunk-size", "-1"), "--chunk-size must be"),
+        (("--grid", "sales.reps=5,5"), "the value 5 is given twice"),
+        (("--grid", "sales.reps=5,6,5.0"), "5 and 5.0 are the same value"),
+        (("--grid", "sales.reps=2", "--seed", "-1"), "--seed"),
+        (("--grid", "sales.reps=2", "--seed", str(2**64)), "--seed for a sweep must be"),
+        (("--lhs", "sales.reps=1:3", "--samples", "2", "--seed", "-1"), "--seed"),
     ],
 )
 def test_cli_sweep_bad_options_exit_2(
     cli, write_scenario, minimal_dict_factory, tmp_path, args, message
 ):
+    """Refused with exit 2 before the --out folder is created: a bad option leaves no trace
+    (--chunk-size 0 used to write manifest.json and runs.jsonl first; a seed beyond int64 used to
+    fail writing results.parquet, exit 1; --lhs with a negative seed escaped as a ValueError)."""
     path = write_scenario(minimal_dict_factory())
     res = cli("sweep", path, *args, "--out", tmp_path / "bad", "--quiet")
     assert res.exit_code == 2, res.stderr
     assert message in res.stderr
     assert "Traceback" not in res.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_the_largest_stored_seed_runs_end_to_end(base, tmp_path):
+    """2**63 - 1, the largest seed the results tables hold, runs and round-trips."""
+    res = fs.sweep(base, {"sales.reps": [2]}, 1, 2**63 - 1, out=tmp_path / "s", progress=False)
+    assert res.ok
+    assert pd.read_csv(tmp_path / "s" / "results.csv")["seed"].tolist() == [2**63 - 1]
 
 
 def test_cli_refuses_a_different_sweep_with_exit_2(

@@ -55,7 +55,9 @@ def summary_text_frame(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """A comparison table with formatted numbers; '*' marks a CI that excludes zero."""
+    """A comparison table with formatted numbers; '*' marks a CI that excludes zero. When some
+    KPI is defined in fewer replications than others, an ``n`` column says over how many
+    paired replications each row's means are taken."""
     rows = []
     for kpi, r in table.iterrows():
         u = unit_of(str(kpi))
@@ -82,7 +84,10 @@ def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
                 "": "*" if r["significant"] else "",
             }
         )
-    return pd.DataFrame(rows).set_index("kpi")
+    out = pd.DataFrame(rows).set_index("kpi")
+    if "n" in table.columns and table["n"].nunique() > 1:
+        out["n"] = [f"{int(n)}" for n in table["n"]]
+    return out
 
 
 def period_text_frame(periods: pd.DataFrame) -> pd.DataFrame:
@@ -98,3 +103,13 @@ def period_text_frame(periods: pd.DataFrame) -> pd.DataFrame:
         elif col != "sla_met":
             out[col.replace("rejected_", "rej_")] = [f"{v:,.1f}" for v in values]
     return out
+
+
+def volume(value: float) -> str:
+    """A volume such as prospects/week: whole numbers from 10 up (1,234), three significant
+    digits below (3.71, 0.0425), so a small quota never prints as 0."""
+    if not math.isfinite(value):
+        return "unreachable" if value > 0 else "-"
+    if abs(value) >= 10:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"

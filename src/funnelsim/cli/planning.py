@@ -9,7 +9,7 @@ import pandas as pd
 import typer
 
 from .. import api
-from ..formatting import fmt, money
+from ..formatting import fmt, money, volume
 from .common import (
     JsonOpt,
     QuietOpt,
@@ -124,7 +124,7 @@ def _print_quota(plan: api.QuotaPlan) -> None:
     )
     window = f"{rf.weeks:.1f} weeks of arrivals"
     typer.echo(
-        f"   {money(plan.target_revenue)} / {money(rf.mean_deal_size)} = {rf.customers:,.1f} "
+        f"   {money(plan.target_revenue)} / {money(rf.mean_deal_size)} = {_per_week(rf.customers)} "
         f"customers; lead-to-customer {rf.lead_to_customer_rate:.3%}; mean lead-to-close "
         f"{rf.lead_to_close_days:.0f} days; {window}"
     )
@@ -140,10 +140,10 @@ def _print_quota(plan: api.QuotaPlan) -> None:
         f"numbers, seed {plan.seed}; {len(plan.search)} volumes tried)"
     )
     typer.echo(
-        f"   prospects/week  {plan.prospects_per_week:,.1f}  (known to within "
-        f"{plan.tolerance:.0%}: {plan.misses_below:,.1f} misses)"
+        f"   prospects/week  {_per_week(plan.prospects_per_week)}  (known to within "
+        f"{plan.tolerance:.0%}: {_per_week(plan.misses_below)} misses)"
     )
-    typer.echo(f"   MQLs/week       {plan.mqls_per_week:,.1f}")
+    typer.echo(f"   MQLs/week       {_per_week(plan.mqls_per_week)}")
     typer.echo(
         f"   P(hit target)   {plan.p_hit_target:.0%}  (95% CI [{lo:.0%}, {hi:.0%}], "
         f"{plan.hits} of {plan.replications} replications)"
@@ -162,7 +162,7 @@ def _print_quota(plan: api.QuotaPlan) -> None:
         )
     typer.echo("")
     typer.echo(
-        f"3. Capacity at {plan.prospects_per_week:,.0f} prospects/week with {_reps(plan.reps)}: "
+        f"3. Capacity at {volume(plan.prospects_per_week)} prospects/week with {_reps(plan.reps)}: "
         f"offered load {plan.offered_load:.0%}, SLA attainment {fmt(plan.sla_attainment, 'rate')} "
         f"(target {plan.sla_target:.0%}), mean first touch "
         f"{fmt(plan.first_touch_hours_mean, 'hours')}"
@@ -186,8 +186,9 @@ def _print_quota(plan: api.QuotaPlan) -> None:
     print_frame("", _staffing_text(plan.staffing, need))
     typer.echo("")
     typer.echo(
-        f"Plan: {plan.prospects_per_week:,.0f} prospects/week, {plan.mqls_per_week:,.1f} "
-        f"MQLs/week, {_reps(plan.reps)} -> expected revenue {money(plan.expected_revenue)}, "
+        f"Plan: {volume(plan.prospects_per_week)} prospects/week, "
+        f"{_per_week(plan.mqls_per_week)} MQLs/week, {_reps(plan.reps)} -> expected revenue "
+        f"{money(plan.expected_revenue)}, "
         f"P(hit {money(plan.target_revenue)}) = {plan.p_hit_target:.0%}"
     )
     if plan.costs is not None:
@@ -216,7 +217,10 @@ def _reps(n: int | None) -> str:
 
 
 def _per_week(x: float) -> str:
-    return f"{x:,.1f}" if math.isfinite(x) else "unreachable"
+    """One decimal, or three significant digits below 10 so a small quota never reads 0.0."""
+    if not math.isfinite(x):
+        return "unreachable"
+    return f"{x:,.1f}" if abs(x) >= 10 else f"{x:.3g}"
 
 
 def _reverse_funnel_text(rf) -> pd.DataFrame:
@@ -315,7 +319,7 @@ def staffing(
         print_frame(
             f"{s.name}: reps for SLA attainment >= {sla_target:.0%} (first touch within "
             f"{s.sales.sla_hours:g} {s.sales.sla_clock} hours) at "
-            f"{result.prospects_per_week:,.0f} prospects/week; {result.replications} "
+            f"{volume(result.prospects_per_week)} prospects/week; {result.replications} "
             f"replications per rep count, seed {result.seed}; Erlang C estimate: "
             f"{_reps(est)}"
             + ("" if result.erlang.exact else " (approximate for this calendar and cadence)"),

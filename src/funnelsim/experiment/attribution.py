@@ -197,8 +197,9 @@ def lever_groups(
 ) -> dict[str, tuple[str, ...]]:
     """Group name -> the differing keys it switches.
 
-    ``groups`` (name -> keys) come first, in their order, even when their keys do not differ
-    (they then contribute exactly 0). With ``by="levers"`` every other differing key joins the
+    ``groups`` (name -> keys) come first, in their order; each key must differ between the
+    scenarios (`UsageError` otherwise: it would be a lever that cannot move anything). With
+    ``by="levers"`` every other differing key joins the
     known lever it belongs to (`LEVER_GROUPS`) when another key of that lever differs too, and
     is its own group otherwise; with ``by="keys"`` every other differing key is its own group.
     """
@@ -216,6 +217,12 @@ def lever_groups(
                 raise UsageError(f"--group {name}: {k!r} is not a lever key of the scenarios")
             if k in owner:
                 raise UsageError(f"--group: {k} is in both {owner[k]} and {name}")
+            if k not in diff:
+                raise UsageError(
+                    f"--group {name}: {k} is equal in both scenarios "
+                    f"({baseline.name} and {alternative.name}), so there is nothing to switch; "
+                    "list only keys whose values differ"
+                )
             owner[k] = name
         out[str(name)] = []
     lever = {k: _lever_of(k) for k in diff if k not in owner} if by == "levers" else {}
@@ -266,6 +273,15 @@ def attribute(
     """
     if extra_kpis is None and kpi not in KPI_NAMES:
         raise UsageError(f"--kpi: unknown KPI {kpi!r} (known: {', '.join(KPI_NAMES)})")
+    if (
+        isinstance(exact_max_groups, bool)
+        or not isinstance(exact_max_groups, int)
+        or exact_max_groups < 1
+    ):
+        raise UsageError(
+            f"--exact-max-groups must be a whole number >= 1, the most groups attributed exactly "
+            f"(2^k coalitions; default {EXACT_MAX_GROUPS}) (given: {exact_max_groups!r})"
+        )
     seed = baseline.run.seed if seed is None else int(seed)
     reps = tuple(replication_ids(baseline, replications))
     if len(reps) < 2 and replications is not None:

@@ -38,21 +38,27 @@ class Comparison:
 
     def table(self) -> pd.DataFrame:
         """Per KPI: baseline and alternative means, diff (alternative - baseline), its paired CI,
-        relative change (diff / baseline), and whether the CI excludes zero."""
+        relative change (diff / baseline), whether the CI excludes zero, and ``n``, the
+        replications where the KPI is defined in both scenarios. Both means are over those same
+        ``n`` replications (a KPI such as days to customer is undefined in a replication without
+        customers), so ``diff`` is always ``alternative - baseline``."""
         rows = {}
         for name in self.baseline.kpis.columns:
             a = self.baseline.kpis[name].to_numpy(float)
             b = self.alternative.kpis[name].to_numpy(float)
-            diff, lo, hi, _ = mean_ci(b - a, self.level)
-            base = float(np.nanmean(a)) if np.isfinite(a).any() else np.nan
+            paired = np.isfinite(a) & np.isfinite(b)
+            a, b = a[paired], b[paired]
+            diff, lo, hi, n = mean_ci(b - a, self.level)
+            base = float(a.mean()) if n else np.nan
             rows[name] = {
                 "baseline": base,
-                "alternative": float(np.nanmean(b)) if np.isfinite(b).any() else np.nan,
+                "alternative": float(b.mean()) if n else np.nan,
                 "diff": diff,
                 "ci_low": lo,
                 "ci_high": hi,
                 "relative": diff / base if base else np.nan,
                 "significant": bool(lo > 0 or hi < 0),
+                "n": n,
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.index.name = "kpi"
@@ -70,6 +76,7 @@ class Comparison:
                 "ci95": [json_number(r["ci_low"]), json_number(r["ci_high"])],
                 "relative": json_number(r["relative"]),
                 "significant": bool(r["significant"]),
+                "n": int(r["n"]),
             }
             for name, r in t.iterrows()
         }

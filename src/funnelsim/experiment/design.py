@@ -29,6 +29,24 @@ RESERVED_KEYS = {
 }
 
 
+# A sweep's seed is a column of its results tables, which CSV readers and Parquet hold as int64.
+MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as an int when it is a whole number from 0 to `MAX_SEED`, else `UsageError`."""
+    if (
+        isinstance(seed, bool)
+        or not isinstance(seed, int | np.integer)
+        or not 0 <= seed <= MAX_SEED
+    ):
+        raise UsageError(
+            f"--seed for a sweep must be a whole number from 0 to 2**63 - 1 = {MAX_SEED} (it is "
+            f"stored in the results tables as a 64-bit integer; given: {seed!r})"
+        )
+    return int(seed)
+
+
 def grid_points(spec: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """Every combination of the given values (full factorial), first key varying slowest."""
     if not spec:
@@ -40,6 +58,20 @@ def grid_points(spec: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     for key, values in lists.items():
         if not values:
             raise UsageError(f"grid {key}: no values given")
+        for i, v in enumerate(values):
+            # Pairwise ==, not a set: values may be tables (dicts), and 5 and 5.0 are one point.
+            earlier = [w for w in values[:i] if _same(v, w)]
+            if earlier:
+                a, b = plain(earlier[0]), plain(v)
+                what = (
+                    f"the value {a!r} is given twice"
+                    if repr(a) == repr(b)
+                    else f"{a!r} and {b!r} are the same value"
+                )
+                raise UsageError(
+                    f"grid {key}: {what}, which would run the same points twice; "
+                    f"list each value once (given: {_plain_list(values)})"
+                )
     rows = list(itertools.product(*lists.values()))
     frame = pd.DataFrame.from_records(rows, columns=list(lists))
     frame = frame.astype(object)
@@ -66,6 +98,7 @@ def latin_hypercube(
     if samples is None or samples < 1:
         raise UsageError(f"--samples must be at least 1 for --lhs (given: {samples})")
     check_keys(scenario, list(bounds))
+    seed = check_seed(seed)
     for key, (low, high) in bounds.items():
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise UsageError(f"--lhs {key}: needs LOW < HIGH, both finite (given: {low}:{high})")
@@ -198,6 +231,13 @@ def _resolve(data: Any, key: str) -> Any:
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(plain(a) == plain(b))
+    except (TypeError, ValueError):  # e.g. arrays, whose == is elementwise
+        return False
 
 
 def _plain_list(values: Sequence[Any]) -> list[Any]:

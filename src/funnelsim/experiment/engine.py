@@ -20,6 +20,7 @@ from ..errors import UsageError
 from ..model import FunnelRecord
 from ..scenario import Scenario
 from .executors import (
+    ExecutorLike,
     as_executor,
     check_picklable,
     is_pickling_failure,
@@ -97,14 +98,37 @@ def _extra(fn: ExtraKpis, rec: FunnelRecord) -> dict[str, float]:
 def chunk_size_for(executor: Any, jobs: Sequence[Job], chunk_size: int | None) -> int:
     """Replications per task: 1 in process, else about four tasks per worker, at most MAX_CHUNK."""
     if chunk_size is not None:
-        if chunk_size < 1:
-            raise UsageError(f"chunk_size must be at least 1 (given: {chunk_size})")
+        _check_chunk_size(chunk_size)
         return chunk_size
     workers = worker_count(executor)
     if workers <= 1:
         return 1
     total = sum(len(j.replications) for j in jobs)
     return max(1, min(MAX_CHUNK, math.ceil(total / (4 * workers))))
+
+
+def _check_chunk_size(chunk_size: int | None) -> None:
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise UsageError(
+            f"--chunk-size must be a whole number of replications per task, at least 1 "
+            f"(given: {chunk_size!r}); leave it out to size tasks to the workers"
+        )
+
+
+def check_options(
+    seed: Any, executor: Any, chunk_size: int | None, extra_kpis: ExtraKpis | None
+) -> ExecutorLike:
+    """The checks `execute` makes before it runs anything, for a caller that must make them
+    before it touches anything else (a sweep, before its folder). Raises `UsageError`; returns
+    the executor to submit to."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0 (given: {seed!r})")
+    ex = as_executor(executor)
+    check_picklable(ex, extra_kpis)
+    _check_chunk_size(chunk_size)
+    return ex
 
 
 def execute(
@@ -125,10 +149,7 @@ def execute(
     ``on_outcomes`` is called in this thread with each finished chunk's outcomes, as they come
     (a store writes them then). Returns all outcomes sorted by (key, replication).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0 (given: {seed!r})")
-    ex = as_executor(executor)
-    check_picklable(ex, extra_kpis)
+    ex = check_options(seed, executor, chunk_size, extra_kpis)
     size = chunk_size_for(ex, jobs, chunk_size)
     chunks = [
         (job, job.replications[i : i + size])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import pickle
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,13 +56,17 @@ class SerialExecutor:
 
 
 EXECUTOR_CHOICES = "serial, process, dask or dask:ADDRESS (e.g. dask:tcp://10.0.0.5:8786)"
+DASK_ADDRESS_FORMS = "dask:tcp://HOST:PORT or dask:HOST:PORT (e.g. dask:tcp://10.0.0.5:8786)"
+# After tcp:// or tls:// (or no scheme): a host name, IPv4 or bracketed IPv6 address, then :PORT.
+_HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]@]+):(\d{1,5})")
 
 
 @contextmanager
 def open_executor(spec: str | None = None, workers: int | None = None) -> Iterator[ExecutorLike]:
     """An executor for ``spec``, shut down when the block ends.
 
-    - ``None`` or ``"serial"``: in this process; with ``workers`` > 1, a process pool instead.
+    - ``None``: in this process; with ``workers`` > 1, a process pool instead.
+    - ``"serial"``: in this process (``workers`` > 1 contradicts it and is refused).
     - ``"process"``: a `ProcessPoolExecutor` with ``workers`` processes (default: all cores).
     - ``"dask"``: a ``dask.distributed`` client on a new local cluster (``workers`` processes).
     - ``"dask:ADDRESS"``: a client of the running scheduler at ADDRESS.
@@ -71,22 +76,49 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Iterat
     """
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1 (given: {workers})")
-    kind, _, address = (spec or "serial").strip().partition(":")
-    kind = kind.lower()
-    if kind == "serial":
-        if workers is not None and workers > 1:
-            with cf.ProcessPoolExecutor(workers) as pool:
-                yield pool
-        else:
-            yield SerialExecutor()
-    elif kind == "process" and not address:
+    kind, colon, address = (spec or "").strip().partition(":")
+    kind, address = kind.lower(), address.strip()
+    if spec is None and workers is not None and workers > 1:
         with cf.ProcessPoolExecutor(workers) as pool:
             yield pool
+    elif spec is None or (kind == "serial" and not colon):
+        if workers is not None and workers > 1:
+            raise UsageError(
+                f"--executor serial runs everything in this process, so --workers {workers} "
+                "contradicts it: drop --executor serial (or use --executor process) to run "
+                f"in {workers} worker processes, or drop --workers to run serially"
+            )
+        yield SerialExecutor()
+    elif kind == "process" and not colon:
+        with cf.ProcessPoolExecutor(workers) as pool:
+            yield pool
+    elif kind == "dask" and not colon:
+        with _dask_client(None, workers) as client:
+            yield client.get_executor(pure=False)
     elif kind == "dask":
-        with _dask_client(address.strip() or None, workers) as client:
+        _check_dask_address(address)
+        with _dask_client(address, workers) as client:
             yield client.get_executor(pure=False)
     else:
         raise UsageError(f"--executor must be one of {EXECUTOR_CHOICES} (given: {spec!r})")
+
+
+def _check_dask_address(address: str) -> None:
+    """Refuse a scheduler address Dask could not parse, before trying to connect."""
+    if not address:
+        raise UsageError(
+            "--executor dask: needs a scheduler address after the colon, "
+            f"{DASK_ADDRESS_FORMS}; use plain --executor dask for a local cluster"
+        )
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme.lower() not in ("tcp", "tls"):
+        return  # inproc://, ucx://, ...: Dask's own parser judges those
+    match = _HOST_PORT.fullmatch(rest if sep else address)
+    if match is None or not 1 <= int(match.group(1)) <= 65535:
+        raise UsageError(
+            f"--executor dask:{address}: not a scheduler address; use {DASK_ADDRESS_FORMS}, "
+            "with PORT from 1 to 65535"
+        )
 
 
 @contextmanager
@@ -109,6 +141,12 @@ def _dask_client(address: str | None, workers: int | None):
         except OSError as exc:
             raise UsageError(
                 f"--executor dask:{address}: cannot reach a Dask scheduler there ({exc})"
+            ) from None
+        except (ValueError, TypeError) as exc:
+            # Dask's own parser is the last word on addresses our pattern let through.
+            raise UsageError(
+                f"--executor dask:{address}: not a scheduler address ({exc}); use "
+                f"{DASK_ADDRESS_FORMS}"
             ) from None
         with client:
             yield client

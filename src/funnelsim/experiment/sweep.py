@@ -23,8 +23,8 @@ from ..errors import ScenarioError, ScenarioWarning, UsageError
 from ..model import FunnelRecord
 from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
-from .design import as_design, check_keys, plain, point_changes
-from .engine import Job, Outcome, execute
+from .design import as_design, check_keys, check_seed, plain, point_changes
+from .engine import Job, Outcome, check_options, execute
 from .stats import t_quantile
 from .store import (
     FORMAT,
@@ -149,11 +149,13 @@ def sweep(
     design = as_design(points)
     keys = [str(k) for k in design.columns]
     check_keys(scenario, keys)
-    seed = scenario.run.seed if seed is None else int(seed)
+    seed = check_seed(scenario.run.seed if seed is None else seed)
     reps = scenario.run.replications if replications is None else replications
     if not isinstance(reps, int | np.integer) or reps < 1:
         raise UsageError(f"replications must be a count >= 1 (given: {reps!r})")
     reps = int(reps)
+    # Every option is checked before the folder is touched: a refused command leaves no trace.
+    check_options(seed, executor, chunk_size, extra_kpis)
     design.index = pd.RangeIndex(len(design), name="point")
 
     scenarios, failures, notes = _point_scenarios(scenario, design)

@@ -11,9 +11,12 @@ How the search works:
    until the bracket is within ``tolerance`` (relative). The answer is the upper end: a volume
    whose hit share is at least ``confidence``, with the largest volume known to miss within
    ``tolerance`` below it.
-3. Say when the target is out of reach: when doubling the volume stops raising revenue
-   (saturation) or the volume passes ``max_volume_factor`` times the reverse funnel, name the
-   limit that binds: capacity (the reps are overloaded) or the horizon (deals close after day D).
+3. Say when the target is out of reach: when doubling the volume clearly stops raising revenue
+   (saturation: judged on the paired CI of the gain, where mean revenue stands well above its
+   noise or the reps are overloaded) or the volume passes ``max_volume_factor`` times the reverse
+   funnel (or times the volume that averages -ln(1 - P) deals, for a target below that), name
+   the limit that binds: capacity (the reps are overloaded) or the horizon (deals close after
+   day D).
 
 Because every replication r has a threshold volume above which it hits (with ample capacity
 exactly so), the answer is the empirical ``confidence`` quantile of those thresholds over the R
@@ -32,6 +35,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..experiment.stats import json_number, mean_ci
+from ..formatting import volume
 from ..scenario import Scenario
 from ..scenario.checks import effective_mql_rate, offered_load
 from .channels import channel_plan, plan_costs
@@ -46,9 +50,12 @@ from .reverse_funnel import (
 from .staffing import ErlangEstimate, RepsSearch, erlang_reps, search_reps, staffing_table
 
 # Doubling the volume must raise mean counted revenue by at least this share, or revenue has
-# saturated (a linear funnel doubles it; CRN keeps the comparison nearly noise-free). A smaller
-# bracketing step scales it down in proportion.
+# saturated (a linear funnel doubles it). A smaller bracketing step scales it down in proportion.
 _SATURATION_GAIN = 0.10
+# Saturation is judged where mean revenue stands well above its noise (95% CI half-width at most
+# this share of the mean) or capacity binds. At a trickle of leads revenue is a few deals or none,
+# and a doubling often adds none by chance (a quota for a small target read as "saturated").
+_SATURATION_PRECISION = 0.5
 
 
 @dataclass(frozen=True)
@@ -250,6 +257,15 @@ def quota(
             f"prospect into a customer (zero rate into: {', '.join(zero)})"
         )
     plain = reverse_funnel(s, target_revenue, None).prospects_per_week
+    # A target below a deal or two still needs whole deals: with Poisson many customers,
+    # P(at least one) >= confidence takes -ln(1 - confidence) of them on average. The search
+    # starts, and its limit is measured, from no less than that volume.
+    few = -math.log1p(-confidence)
+    floor = reverse_funnel(s, few * rf.mean_deal_size, None).prospects_per_week
+    basis = "the reverse funnel"
+    if floor > plain:
+        plain, basis = floor, f"the volume that averages {few:.2g} deals"
+    limit_note = f"{max_volume_factor:g}x {basis}"
     start, share = plain, 1.0
     if booked_within_days is not None:
         share = in_time_share(s, booked_within_days)
@@ -259,7 +275,7 @@ def quota(
     limit = max_volume_factor * plain
     if start > limit:
         raise UsageError(
-            _horizon_message(s, target_revenue, booked_within_days, share, limit, max_volume_factor)
+            _horizon_message(s, target_revenue, booked_within_days, share, limit, limit_note)
         )
 
     edges, labels = month_edges(s, booked_within_days) if by_month else (None, None)
@@ -303,7 +319,7 @@ def quota(
             start,
             tolerance,
             limit,
-            max_volume_factor,
+            limit_note,
             booked_within_days,
             step=2.0 if i == 0 else 1.25,  # later rounds start next to the answer
         )
@@ -412,7 +428,7 @@ def _search_volume(
     start: float,
     tolerance: float,
     limit: float,
-    factor: float,
+    limit_note: str,
     booked: float | None,
     step: float = 2.0,
 ) -> tuple[Evaluation, float]:
@@ -440,15 +456,14 @@ def _search_volume(
             up_volume = lo_ev.prospects_per_week * step
             if up_volume > limit:
                 raise UsageError(
-                    _unreachable_message(lo_ev, target, confidence, booked, limit, factor)
+                    _unreachable_message(lo_ev, target, confidence, booked, limit, limit_note)
                 )
             up = evaluate(up_volume, reps, "bracket")
             if hit(up):
                 hi_ev, lo = up, lo_ev.prospects_per_week
                 break
-            before, after = lo_ev.mean("revenue"), up.mean("revenue")
-            if before > 0 and after < before * (1 + _SATURATION_GAIN * (step - 1)):
-                raise UsageError(_unreachable_message(up, target, confidence, booked, None, factor))
+            if _saturated(lo_ev, up, step):
+                raise UsageError(_unreachable_message(up, target, confidence, booked, None, ""))
             lo_ev = up
     while hi_ev.prospects_per_week - lo > tolerance * hi_ev.prospects_per_week:
         mid = evaluate((hi_ev.prospects_per_week + lo) / 2, reps, "bisect")
@@ -457,6 +472,25 @@ def _search_volume(
         else:
             lo = mid.prospects_per_week
     return hi_ev, lo
+
+
+def _saturated(before: Evaluation, after: Evaluation, step: float) -> bool:
+    """True when ``step`` times the volume clearly stopped raising revenue: the paired 95% CI of
+    the gain (the same replications at both volumes) lies wholly below the least growth a working
+    funnel shows, where that is telling: mean revenue at ``before`` is known to within
+    `_SATURATION_PRECISION` of itself, or the reps are already offered more work than they have
+    time for (so extra leads only queue). Otherwise, at a trickle of deals, no growth is just
+    chance; then False, and the search goes on to its volume limit."""
+    b = before.frame["revenue"].to_numpy(float)
+    a = after.frame["revenue"].to_numpy(float)
+    mean, lo, _, n = mean_ci(b)
+    if n < 2 or a.shape != b.shape:
+        return False
+    precise = mean > 0 and mean - lo <= _SATURATION_PRECISION * mean
+    if not (precise or offered_load(before.scenario) >= 1.0):
+        return False
+    _, _, gain_high, _ = mean_ci(a - b)
+    return bool(gain_high <= _SATURATION_GAIN * (step - 1) * mean)
 
 
 def _reps_for_sla(
@@ -485,7 +519,7 @@ def _capacity_notes(
     notes = []
     if load >= 1.0:
         notes.append(
-            f"capacity: at {ev.prospects_per_week:,.0f} prospects/week the {ev.reps} reps are "
+            f"capacity: at {volume(ev.prospects_per_week)} prospects/week the {ev.reps} reps are "
             f"offered {load:.0%} of their time for MQLs; the queue grows without bound and slow "
             "follow-up costs conversion"
         )
@@ -510,7 +544,7 @@ def _horizon_message(
     booked: float | None,
     share: float,
     limit: float | None = None,
-    factor: float = 0.0,
+    limit_note: str = "",
 ) -> str:
     delays = lead_to_close_samples(s, 20000)
     head = f"--target-revenue {target:,.0f} is unreachable within the horizon: "
@@ -530,10 +564,11 @@ def _horizon_message(
             f"{booked - s.run.warmup_days:g} days from day {s.run.warmup_days:g} to day "
             f"{booked:g}; raise --booked-within-days or shorten the cycle"
         )
+    most = volume(math.inf if limit is None else limit)
     return head + (
         f"the horizon binds: {window}, so only {share:.2%} of the deals close by day "
-        f"{booked:g}; that needs more than {limit:,.0f} prospects/week (the search limit, "
-        f"{factor:g}x the reverse funnel); raise --booked-within-days"
+        f"{booked:g}; that needs more than {most} prospects/week (the search limit, "
+        f"{limit_note}); raise --booked-within-days"
     )
 
 
@@ -543,16 +578,15 @@ def _unreachable_message(
     confidence: float,
     booked: float | None,
     limit: float | None,
-    factor: float,
+    limit_note: str,
 ) -> str:
     load = offered_load(ev.scenario)
     p = ev.p_hit(target)
     head = (
-        f"--target-revenue {target:,.0f} is unreachable: at {ev.prospects_per_week:,.0f} "
+        f"--target-revenue {target:,.0f} is unreachable: at {volume(ev.prospects_per_week)} "
         f"prospects/week revenue reaches it in {p:.0%} of replications (needed {confidence:.0%}), "
         + (
-            f"and the search stops at {limit:,.0f} prospects/week ({factor:g}x the reverse "
-            "funnel); "
+            f"and the search stops at {volume(limit)} prospects/week ({limit_note}); "
             if limit is not None
             else "and doubling the volume no longer raises revenue; "
         )

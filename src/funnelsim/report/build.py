@@ -100,6 +100,21 @@ class Report:
             ) from None
 
 
+def check_target(target: float | None) -> None:
+    """Refuse a revenue target that is not a finite amount above zero (`UsageError`): every
+    replication "reaches" a target at or below zero, so the chart's share would mislead."""
+    if target is None:
+        return
+    try:
+        value = float(target)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(
+            f"--target-revenue must be a revenue amount above 0, e.g. 5000000 (given: {target!r})"
+        )
+
+
 def build_report(
     baseline: Scenario,
     alternative: Scenario,
@@ -121,6 +136,7 @@ def build_report(
     reads at a glance, and 2^themes coalitions to run); ``"each"`` to every differing lever.
     ``executor`` (see `open_executor`) runs the replications of both."""
     check_choice("levers", levers, LEVER_CHOICES)
+    check_target(target)  # before anything runs
     comparison = compare(
         baseline,
         alternative,
@@ -150,6 +166,7 @@ def render_report(
     """The report for results already at hand. ``comparison`` must have kept its records
     (``compare(..., keep_records=True)``); ``attribution`` is a Series lever -> revenue or an
     object with ``.contributions`` (and ``.total``), or None to leave the waterfall out."""
+    check_target(target)
     base, alt = comparison.baseline, comparison.alternative
     if not base.records or not alt.records:
         raise UsageError("the report needs the runs' ledgers: compare(..., keep_records=True)")
