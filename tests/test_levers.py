@@ -319,3 +319,27 @@ def test_overloaded_reps_are_busy_all_their_open_time_and_never_more():
     )
     k = compute_kpis(fs.simulate(s, 8, 0))
     assert 0.99 < k["rep_utilization"] <= 1.0
+
+
+def test_lower_churn_keeps_more_recurring_revenue_on_common_random_numbers():
+    """Same customers, same close dates; only how long they stay differs."""
+    s = base(**{"deals.revenue": "recurring", "deals.monthly_churn": 0.05, "run.horizon_days": 300})
+    loyal = fs.override(s, {"deals.monthly_churn": 0.01})
+    arr = paired_diff(s, loyal, "arr_at_horizon")
+    assert arr["ci_low"] > 0
+    assert paired_diff(s, loyal, "revenue_recognized")["ci_low"] > 0
+    assert paired_diff(s, loyal, "revenue")["diff"] == 0  # bookings do not depend on churn
+
+
+def test_shifting_the_channel_mix_to_high_intent_sources_buys_mqls_and_customers():
+    chans = [
+        {"name": "demo", "share": 1, "mql_rate": 0.6, "score_shift": 0.5},
+        {"name": "content", "share": 3, "mql_rate": 0.2, "score_shift": -0.3},
+    ]
+    volume = base(**{"arrivals.channels": chans, "marketing.score_strength": 0.5})
+    intent = fs.override(
+        volume, {"arrivals.channels": [{**chans[0], "share": 3}, {**chans[1], "share": 1}]}
+    )
+    assert paired_diff(volume, intent, "mqls")["ci_low"] > 0
+    assert paired_diff(volume, intent, "customers")["ci_low"] > 0
+    assert paired_diff(volume, intent, "prospects")["diff"] == 0  # the total is shared out
