@@ -61,16 +61,8 @@ def revenue_distribution(
             if v.size:
                 ax.axvline(float(np.mean(v)), color=colors[name], linewidth=2.5)
         if target is not None:
-            ax.axvline(target, color=style.GUIDE, linestyle="--", linewidth=2)
-            ax.annotate(
-                f"target {style.fmt_value(target, unit)}",
-                (target, 1),
-                xycoords=("data", "axes fraction"),
-                xytext=(4, -4),
-                textcoords="offset points",
-                va="top",
-                fontsize=style.NOTE_SIZE,
-                color=style.GUIDE,
+            style.guide(
+                ax, target, f"target {style.fmt_value(target, unit)}", vertical=True, at=1.0
             )
         ax.xaxis.set_major_formatter(style.formatter(unit))
         xlabel, ylabel, grid = f"{style.pretty(kpi)} per cohort", "Replications", "y"
@@ -106,16 +98,7 @@ def revenue_distribution(
                 label=label_of(name, v),
             )
         if target is not None:
-            ax.axhline(target, color=style.GUIDE, linestyle="--", linewidth=2)
-            ax.annotate(
-                f"target {style.fmt_value(target, unit)}",
-                (0, target),
-                xycoords=("axes fraction", "data"),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=style.NOTE_SIZE,
-                color=style.GUIDE,
-            )
+            style.guide(ax, target, f"target {style.fmt_value(target, unit)}", vertical=False)
         ax.set_xticks(positions, [n or kpi for n in names])
         ax.yaxis.set_major_formatter(style.formatter(unit))
         xlabel, ylabel, grid = None, f"{style.pretty(kpi)} per cohort", "y"

@@ -48,15 +48,8 @@ def quota_curve(
         )
     ax.plot(data[x], data[y], marker="o", color=colour, linewidth=2.5, markersize=7)
     if confidence is not None:
-        ax.axhline(confidence, color=style.GUIDE, linestyle="--", linewidth=1.8)
-        ax.annotate(
-            f"required confidence {confidence:.0%}",
-            (0, confidence),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 4),
-            textcoords="offset points",
-            fontsize=style.NOTE_SIZE,
-            color=style.GUIDE,
+        style.guide(
+            ax, confidence, f"required confidence {confidence:.0%}", vertical=False, linewidth=1.8
         )
     if chosen is not None and np.isfinite(chosen):
         ax.axvline(chosen, color=style.PALETTE[3], linewidth=2)

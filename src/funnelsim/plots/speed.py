@@ -111,19 +111,11 @@ def speed_to_lead(
     for label, hours in slas.items():
         drawn.setdefault(hours, []).append(label)
     for hours, labels in drawn.items():
-        ax.axvline(hours, color=style.GUIDE, linestyle="--", linewidth=1.8)
         business = any(clocks.get(lbl) == "business" for lbl in labels)
         who = ", ".join(lbl for lbl in labels if lbl)
         text = f"SLA {style.hours(hours)}" + (" (working hours)" if business else "")
-        ax.annotate(
-            text + (f"\n{who}" if who and len(drawn) > 1 else ""),
-            (hours, 0.02),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            fontsize=style.NOTE_SIZE,
-            color=style.GUIDE,
-        )
+        text += f"\n{who}" if who and len(drawn) > 1 else ""
+        style.guide(ax, hours, text, vertical=True, at=0.02, linewidth=1.8)
     ax.set_xscale("log")
     ax.set_xlim(MIN_HOURS, right)
     ax.set_ylim(0, 1.02)

@@ -105,6 +105,26 @@ def finish(
 # ----------------------------------------------------------------------------- numbers
 
 
+def guide(
+    ax: Axes, value: float, text: str, *, vertical: bool, at: float = 0.0, linewidth: float = 2.0
+) -> None:
+    """A dashed reference line (a target, an SLA, a required confidence) in the guide colour,
+    labelled near one end: ``at`` is where along the line, as a fraction of the axes."""
+    line = ax.axvline if vertical else ax.axhline
+    line(value, color=GUIDE, linestyle="--", linewidth=linewidth)
+    top = at > 0.5
+    ax.annotate(
+        text,
+        (value, at) if vertical else (at, value),
+        xycoords=("data", "axes fraction") if vertical else ("axes fraction", "data"),
+        xytext=(4, -4 if top else 4),
+        textcoords="offset points",
+        va="top" if top else "bottom",
+        fontsize=NOTE_SIZE,
+        color=GUIDE,
+    )
+
+
 def money_short(value: float) -> str:
     """Compact currency for axes and labels: $850, $12.5k, $1.2M, -$3B."""
     if value is None or not math.isfinite(value):
