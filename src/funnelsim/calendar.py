@@ -77,14 +77,6 @@ class WeekCalendar:
             return (t if start <= w else t + (start - w)), t + (self.ends[i] - w)
         return t + (WEEK - w) + self.starts[0], t + (WEEK - w) + self.ends[0]
 
-    def open_until(self, t: float) -> float:
-        """The end of the open interval containing t (t itself when closed)."""
-        w = (t + self.offset) % WEEK
-        i = bisect.bisect_right(self.ends, w)
-        if i < len(self.starts) and self.starts[i] <= w:
-            return t + (self.ends[i] - w)
-        return t
-
     def open_hours_until(self, t: np.ndarray | float) -> np.ndarray:
         """Open hours in [0, t), elementwise (the business clock)."""
         return self._cumulative(np.asarray(t, dtype=float) + self.offset) - self._cumulative(

@@ -32,12 +32,6 @@ def json_number(x: float) -> float | None:
     return None if x != x else x
 
 
-def half_width(values: np.ndarray, level: float = 0.95) -> float:
-    """Half-width of the t interval (NaN when fewer than 2 finite values)."""
-    mean, lo, hi, _ = mean_ci(values, level)
-    return (hi - lo) / 2
-
-
 def summarize(frame, level: float = 0.95):
     """Per column of a replications x KPIs frame: mean, CI bounds, half-width, sd and n."""
     import pandas as pd

@@ -8,8 +8,6 @@ of a larger one (what a quota search on common random numbers needs).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from ..scenario import Scenario
@@ -68,7 +66,3 @@ def _unit_poisson_points(seed: int, replication: int, upto: float) -> np.ndarray
         return np.empty(0)
     points = np.concatenate(chunks)
     return points[: np.searchsorted(points, upto, side="left")]
-
-
-def start_weekday_offset_hours(start: dt.date) -> float:
-    return 24.0 * start.weekday()

@@ -64,11 +64,6 @@ def _vacations(s: Scenario, base: WeekCalendar, seed: int, r: int) -> list[froze
     return out
 
 
-def decay(wait_h: np.ndarray, floor: float, tau_h: float) -> np.ndarray:
-    """Response-time decay multiplier ``floor + (1 - floor) * exp(-wait / tau)``."""
-    return floor + (1.0 - floor) * np.exp(-wait_h / tau_h)
-
-
 def sales_rules(s: Scenario) -> Rules:
     """The hand-off and sales rules of a scenario, as the engine takes them."""
     nurture, fb = s.nurture, s.feedback

@@ -77,13 +77,6 @@ class RepCalendar:
             end = min(end, (start // 24.0 + 1.0) * 24.0)
         return start, end
 
-    def open_until(self, t: float) -> float:
-        """The end of the open stretch containing t; a day away ends it at midnight."""
-        end = self.week.open_until(t)
-        if self.away_days:
-            end = min(end, (t // 24.0 + 1.0) * 24.0)
-        return end
-
     def open_hours_within(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """Open hours in each short interval [t0, t1) (under a day: an attempt), elementwise.
 
@@ -248,7 +241,7 @@ def run_sales(
     reach0 = draws.reach[0].tolist()
     hand0 = draws.handling[0].T.tolist()
     # Later cycles are rare: lead-major copies make one lead's attempt times one contiguous row.
-    hand_by_lead = [np.ascontiguousarray(h.T) for h in draws.handling]
+    hand_by_lead = [None, *(np.ascontiguousarray(h.T) for h in draws.handling[1:])]
     kinds = kind.tolist()
     floor, tau = rules.decay_floor, rules.decay_tau_h
     cadence = rules.cadence
