@@ -101,6 +101,11 @@ class Arrivals(_Section):
     monthly_seasonality: tuple[float, ...] | None = Field(
         None, description="12 multipliers, January first; rescaled so the yearly mean is kept"
     )
+    hourly_profile: tuple[float, ...] | None = Field(
+        None,
+        description="24 multipliers, midnight first (hour of day); rescaled so the daily mean "
+        "is kept",
+    )
 
     @field_validator("channels")
     @classmethod
@@ -119,6 +124,11 @@ class Arrivals(_Section):
     @classmethod
     def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
         return _profile(v, 12, "monthly_seasonality needs 12 numbers >= 0, January first")
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _twenty_four(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return _profile(v, 24, "hourly_profile needs 24 numbers >= 0, the hour from midnight first")
 
 
 def _profile(v: tuple[float, ...] | None, n: int, what: str) -> tuple[float, ...] | None:
