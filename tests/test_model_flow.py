@@ -255,6 +255,9 @@ def small_scenarios(draw) -> fs.Scenario:
             "vacation_days_per_year": draw(st.sampled_from([0, 25])),
             "new_hires": draw(st.sampled_from([0, 1])),
             "ramp_days": 10,
+            "routing": draw(st.sampled_from(["pool", "round_robin", "load_balanced"])),
+            "reassign_after_hours": draw(st.sampled_from([None, 2.0])),
+            "pull_times": draw(st.sampled_from([None, [9], [10, 14]])),
         },
         "qualification": {"sql_rate": draw(rates), "decay_floor": draw(rates)},
         "nurture": {"recycle": draw(st.booleans()), "remql_per_month": 0.5, "max_cycles": 3},
@@ -266,15 +269,20 @@ def small_scenarios(draw) -> fs.Scenario:
             "sales_cycle_days": draw(st.sampled_from([0, {"dist": "exponential", "mean": 30}])),
         },
     }
-    if data["arrivals"]["weekday_profile"] is None:
-        del data["arrivals"]["weekday_profile"]
+    for section, key in (
+        ("arrivals", "weekday_profile"),
+        ("sales", "reassign_after_hours"),
+        ("sales", "pull_times"),
+    ):
+        if data[section][key] is None:
+            del data[section][key]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fs.ScenarioWarning)
         return fs.from_dict(data, source="hypothesis")
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],

@@ -17,11 +17,13 @@ import math
 
 import numpy as np
 
+from ..calendar import DAY_INDEX
 from ..scenario import Scenario
 from .channels import channel_mix
 from .leads import LeadPlan, LeadSource, delay_bound_h
 from .record import FunnelRecord
 from .reps import Ramp, RepCalendar, rep_calendars
+from .routing import PullSchedule
 from .sales import Feedback, Rules, attempt_matrix, cadence_offsets, run_sales
 from .scoring import mqls_population, stage_scores
 from .streams import Streams
@@ -70,7 +72,18 @@ def sales_rules(s: Scenario) -> Rules:
         if fb.enabled
         else None,
         n_kinds=len(s.handoff.rejection_reasons),
+        routing=s.sales.routing,
+        reassign_after_h=s.sales.reassign_after_hours,
+        pulls=pull_schedule(s),
     )
+
+
+def pull_schedule(s: Scenario) -> PullSchedule | None:
+    """The team's batch pulls: ``sales.pull_times`` on each working day (every day for 24/7)."""
+    if s.sales.pull_times is None:
+        return None
+    days = range(7) if s.sales.calendar == "24/7" else [DAY_INDEX[d] for d in s.sales.workdays]
+    return PullSchedule(s.sales.pull_times, days, 24.0 * s.run.start_date.weekday())
 
 
 def tail_cap_h(s: Scenario, rules: Rules) -> float:

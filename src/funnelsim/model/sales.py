@@ -2,27 +2,32 @@
 
 A lead reaches this engine when it first becomes an MQL. From then on the order of events
 matters: sales accepts or rejects it with the acceptance rule in force at that moment (closed-loop
-feedback changes the rule at each marketing review), reps take attempts from the queue, the first
-reaching attempt decides qualification with the response-time decay, and a lead that is rejected,
-never reached or not qualified may go back to nurture and return as an MQL later, to compete for
-reps again. Stages with no such coupling (arrivals, deals) stay in bulk numpy elsewhere.
+feedback changes the rule at each marketing review), reps take attempts from the queues, the
+first reaching attempt decides qualification with the response-time decay, and a lead that is
+rejected, never reached or not qualified may go back to nurture and return as an MQL later, to
+compete for reps again. Stages with no such coupling (arrivals, deals) stay in bulk numpy
+elsewhere.
 
-The engine is a few parts, each a small object with one job:
-
-- `Feeder`: walks first hand-offs in time order, drawing the tail of arrivals chunk by chunk
-  while the counted cohort still has work in the queue (`CohortWatch`), then stops;
-- `HandoffDesk`: accepts or rejects a hand-off, files its row, decides coverage, sends
-  unconverted leads to nurture and brings them back;
-- the queue (`queues`) and `Team`: reps as callback state machines (an attempt is one bare
-  timeout; an idle rep is called directly when work arrives, with no wake-up event);
-- `Reviewer`: marketing's feedback loop.
+The engine (`_Engine`) is grouped into parts that can be read one at a time, each leaning on a
+small module: the **feeder** walks first hand-offs in time order and draws the tail of arrivals
+chunk by chunk while the counted cohort still has work (`CohortWatch`, `leads`); the **hand-off
+desk** accepts or rejects, files the row, routes the lead to an owner (`routing`) and sends
+unconverted leads to nurture and back; the **team** is reps as callback state machines taking
+work from their own queue and the shared pool (`queues`, `reps.IdleReps`; an attempt is one bare
+timeout, an idle rep is called directly when work arrives, with no wake-up event); the
+**reviewer** is marketing's feedback loop.
 
 Queue rules (what the tests pin down):
 - A rep starts an attempt only while its calendar is open (working hours, focus blocks, not on
   vacation); an attempt in progress runs to the end.
 - Attempt k of a hand-off is due ``cadence[k]`` hours after its first attempt started, and joins
-  the queue when due. ``fifo`` serves the oldest entry first, ``lifo`` the newest, ``priority``
-  the highest lead score (then the oldest).
+  the queue when due: its owner's queue, or the shared pool when it has none. ``fifo`` serves
+  the oldest entry first, ``lifo`` the newest, ``priority`` the highest lead score (then the
+  oldest); a rep with its own queue and the pool takes whichever head comes first.
+- With ``pull_times`` a new hand-off's first attempt joins at the next pull (re-attempts are
+  the rep's own follow-ups and join when due).
+- With ``reassign_after_hours`` an owned lead whose first attempt has not started by then moves
+  to the pool (keeping its place by age or score); whoever touches it first owns it.
 - A hand-off leaves the queue at the attempt that reaches the lead, or after its last attempt.
 """
 
@@ -38,6 +43,7 @@ import simpy
 from .leads import LeadBatch
 from .queues import key_maker, make_queue
 from .reps import NEVER, IdleReps, Ramp, RepCalendar
+from .routing import POOL, PullSchedule, make_router
 from .scoring import StageScores, stage_scores
 
 
@@ -79,6 +85,9 @@ class Rules:
     max_cycles: int = 1
     feedback: Feedback | None = None
     n_kinds: int = 1
+    routing: str = "pool"
+    reassign_after_h: float | None = None
+    pulls: PullSchedule | None = None
 
     @property
     def attempts(self) -> int:
@@ -235,10 +244,28 @@ class _Engine:
         self.rejected_since_review = [0] * rules.n_kinds
         self.p_accept: list[float] = []
         self.p_sql: list[float] = []
-        # The queue and the team.
+        # The queues and the team: the shared pool, and with owners one queue per rep whose
+        # entries go stale when their lead moves to the pool.
+        n_reps = len(self.calendars)
         self.queue = make_queue(rules.queue)
         self.key = key_maker(rules.queue)
         self.joined = 0
+        self.router = make_router(rules.routing, n_reps)
+        self.owner: list[int] = []  # per row: the rep who owns it, or POOL
+        self.where: list[int] = []  # per row: the queue its pending entry is in
+        self.first_key: list = []
+        n_att = rules.attempts
+        self.own = (
+            [
+                make_queue(rules.queue, lambda code, q, i=i: self.where[code // n_att] == i)
+                for i in range(n_reps)
+            ]
+            if self.router is not None
+            else None
+        )
+        self.state = [_BUSY] * n_reps
+        self.held: list[int] = []  # rows waiting for the next pull
+        self.pull_due = False
         self.always_of = [c.always_open for c in self.calendars]
         self.shift_of = [c.shift if c.away_days else c.week.shift for c in self.calendars]
         self.shift_start = [NEVER] * len(self.calendars)
@@ -346,14 +373,60 @@ class _Engine:
         self.row_hand.append(hand)
         self.row_first.append(math.nan)
         self.row_cohort.append(cohort)
+        self.where.append(POOL)
+        self.first_key.append(None)
         if not accepted:
+            self.owner.append(POOL)
             self.rejected_since_review[k] += 1
             if "rejected" in rules.recycle:
                 self.to_nurture(row, now)
         elif worked:
             if cohort:
                 self.watch.open += 1
+            self._route(row, now)
+        else:
+            self.owner.append(POOL)
+
+    def _route(self, row: int, now: float) -> None:
+        """Give a worked hand-off its owner, and queue its first attempt (now, or at the next
+        pull)."""
+        rules, router = self.rules, self.router
+        if router is None:
+            self.owner.append(POOL)
+        else:
+            rep = router.assign()
+            router.opened(rep)
+            self.owner.append(rep)
+            if rules.reassign_after_h is not None:
+                self.env.timeout(rules.reassign_after_h, row).callbacks.append(self.on_reassign)
+        if rules.pulls is None:
             self.push(row * self.n_att)
+            return
+        self.held.append(row)
+        if not self.pull_due:
+            self.pull_due = True
+            at = rules.pulls.next_at(now)
+            self.env.timeout(at - now).callbacks.append(self.on_pull)
+
+    def on_pull(self, event: simpy.Event) -> None:
+        """Reps look at the CRM: every lead handed off since the last pull joins the queues."""
+        self.pull_due = False
+        rows, self.held = self.held, []
+        for row in rows:
+            self.push(row * self.n_att)
+
+    def on_reassign(self, event: simpy.Event) -> None:
+        """An owned lead still untouched: it moves to the pool, keeping its place."""
+        row = event.value
+        old = self.owner[row]
+        if old == POOL or self.row_first[row] == self.row_first[row]:  # touched (not NaN)
+            return
+        self.owner[row] = POOL
+        self.router.closed(old)
+        if self.where[row] == old and self.first_key[row] is not None:
+            self.where[row] = POOL  # its entry in the old owner's queue is now stale
+            self.queue.put(self.first_key[row], row * self.n_att)
+            self._wake_any()
 
     def to_nurture(self, row: int, now: float) -> None:
         rules, out = self.rules, self.out
@@ -386,9 +459,26 @@ class _Engine:
     # -- the queue and the team ----------------------------------------------------------------
 
     def push(self, code: int) -> None:
-        """An attempt is due: queue it and wake the rep who should take it."""
+        """An attempt is due: queue it with its owner (waking the owner if idle), or in the pool
+        (waking the rep who should take it)."""
         self.joined += 1
-        self.queue.put(self.key(self.joined, self.out.z[code // self.n_att]), code)
+        row = code // self.n_att
+        key = self.key(self.joined, self.out.z[row])
+        if code % self.n_att == 0:
+            self.first_key[row] = key
+        rep = self.owner[row]
+        if rep == POOL:
+            self.where[row] = POOL
+            self.queue.put(key, code)
+            self._wake_any()
+            return
+        self.where[row] = rep
+        self.own[rep].put(key, code)
+        if self.state[rep] == _IDLE:
+            self.idle.discard(rep)
+            self.rep_free(rep)
+
+    def _wake_any(self) -> None:
         if not self.idle:
             return
         got = self.idle.take(self.env.now)
@@ -398,6 +488,7 @@ class _Engine:
         if start <= self.env.now:
             self.rep_free(rep)
         else:
+            self.state[rep] = _ASLEEP
             self.shift_start[rep] = start
             self.shift_end[rep] = self.shift_of[rep](start)[1]
             self.env.timeout(start - self.env.now, rep).callbacks.append(self.on_shift_start)
@@ -406,16 +497,30 @@ class _Engine:
         """Rep i has nothing in hand: start the next attempt, sleep until its shift, or idle."""
         env = self.env
         now = env.now
-        if not len(self.queue):
+        mine = self.own[i] if self.own is not None else None
+        own_head = mine.head() if mine is not None else None
+        pool_head = self.queue.head()
+        if own_head is None and pool_head is None:
+            self.state[i] = _IDLE
             self.idle.add(i, now)
             return
         if not self.always_of[i] and not self.shift_start[i] <= now < self.shift_end[i]:
             start, self.shift_end[i] = self.shift_of[i](now)
             self.shift_start[i] = start
             if start > now:
+                self.state[i] = _ASLEEP
                 env.timeout(start - now, i).callbacks.append(self.on_shift_start)
                 return
-        code = self.queue.take()
+        if pool_head is None or (own_head is not None and own_head < pool_head):
+            code = mine.take()
+        else:
+            code = self.queue.take()
+            if self.router is not None:
+                row = code // self.n_att
+                if self.owner[row] == POOL:  # whoever touches a pool lead first owns it
+                    self.owner[row] = i
+                    self.router.opened(i)
+        self.state[i] = _BUSY
         row, k = divmod(code, self.n_att)
         out = self.out
         out.att_row.append(row)
@@ -466,6 +571,8 @@ class _Engine:
         self.rep_free(i)
 
     def _finished(self, row: int) -> None:
+        if self.router is not None and self.owner[row] != POOL:
+            self.router.closed(self.owner[row])
         if self.row_cohort[row]:
             self.watch.close(self.env.now)
 
@@ -501,6 +608,9 @@ class _Engine:
         return self.out
 
 
+_IDLE, _BUSY, _ASLEEP = 0, 1, 2
+
+
 def _always(t: float) -> tuple[float, float]:
     return -NEVER, NEVER
 
@@ -525,12 +635,17 @@ def simulate_sales(
     cadence: list[float],
     calendars: Sequence[RepCalendar | object],
     queue: str,
+    *,
+    routing: str = "pool",
+    reassign_after_h: float | None = None,
+    pulls: PullSchedule | None = None,
 ) -> Handoffs:
     """The bare sales queue: every lead accepted and worked, no qualification, no recycling.
 
     ``handoff`` must be sorted; ``reaching_attempt[j]`` is the 1-based attempt that reaches lead
-    j; ``handling[k, j]`` is attempt k's rep time in hours. Returns `Handoffs`; `attempt_matrix`
-    turns its attempt log into ``start`` and ``rep`` matrices ``[attempt, lead]``.
+    j; ``handling[k, j]`` is attempt k's rep time in hours; ``routing``, ``reassign_after_h``
+    and ``pulls`` as in `Rules`. Returns `Handoffs`; `attempt_matrix` turns its attempt log into
+    ``start`` and ``rep`` matrices ``[attempt, lead]``.
     """
     m = len(handoff)
     zeros = np.zeros(m)
@@ -553,7 +668,19 @@ def simulate_sales(
         handling=[np.asarray(handling, dtype=float).reshape(len(cadence), m)],
     )
     scores = stage_scores(0.0, ((1.0, 0.0),), 1.0, 1.0, 1.0)
-    rules = Rules(1.0, 1.0, 1.0, 1.0, 1.0, list(cadence), queue, scores)
+    rules = Rules(
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        list(cadence),
+        queue,
+        scores,
+        routing=routing,
+        reassign_after_h=reassign_after_h,
+        pulls=pulls,
+    )
     cals = [c if isinstance(c, RepCalendar) else RepCalendar(c) for c in calendars]
     return run_sales(_ArraySource(batch), rules, cals, [None] * len(cals))
 
