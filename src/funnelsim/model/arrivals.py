@@ -67,6 +67,45 @@ def hourly_multipliers(s: Scenario, hours: int, first_hour: int = 0) -> np.ndarr
     return day[:hours]
 
 
+class ActivityClock:
+    """Time as the leads' activity runs: the cumulative arrival intensity, normalised to mean 1
+    (so it keeps pace with the wall clock on average), over [first_h, last_h).
+
+    A lead's ``time_to_mql_days`` runs on this clock: it engages, and so becomes an MQL, at the
+    hours, weekdays and seasons when inquiries come in, and hand-offs keep the profile of
+    arrivals. Arrivals are a homogeneous Poisson process on the activity clock, so delays on it
+    keep hand-offs an exact Poisson process with the arrivals' intensity, and averaged over
+    leads the wall-clock delay is exactly the configured one. Without a profile it is the wall
+    clock."""
+
+    def __init__(self, s: Scenario, first_h: float, last_h: float) -> None:
+        self.flat = not _profiled(s)
+        if self.flat:
+            return
+        first = int(np.floor(first_h / 24.0)) * 24
+        hours = int(np.ceil(last_h)) - first + 24
+        cum = np.concatenate(([0.0], np.cumsum(hourly_multipliers(s, hours, first))))
+        self._wall = first + np.arange(hours + 1, dtype=float)
+        self._activity = cum + first  # activity time equals wall time at first_h
+
+    def to_activity(self, t: np.ndarray) -> np.ndarray:
+        return t if self.flat else np.interp(t, self._wall, self._activity)
+
+    def to_wall(self, u: np.ndarray) -> np.ndarray:
+        if self.flat:
+            return u
+        # Past the grid (a delay beyond the run's span) the clock runs at its mean pace.
+        inside = np.interp(u, self._activity, self._wall)
+        beyond = u > self._activity[-1]
+        return np.where(beyond, self._wall[-1] + (u - self._activity[-1]), inside)
+
+    def delayed(self, t: np.ndarray, delay_h: np.ndarray) -> np.ndarray:
+        """Wall-clock times ``delay_h`` hours of activity after ``t``."""
+        if self.flat:
+            return t + delay_h
+        return np.maximum(self.to_wall(self.to_activity(t) + delay_h), t)
+
+
 @dataclass(frozen=True)
 class ChunkArrivals:
     """The prospects of one chunk in arrival order: ``times`` in hours since day 0 and ``index``,

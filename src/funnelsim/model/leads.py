@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special
 
 from ..scenario import Scenario
-from .arrivals import CHUNK_H, ChunkArrivals, chunk_arrivals
+from .arrivals import CHUNK_H, ActivityClock, ChunkArrivals, chunk_arrivals
 from .channels import ChannelMix
 from .streams import Streams, mix64, prospect_ids
 
@@ -108,6 +108,9 @@ class LeadSource:
         self.last_main_chunk = max(0, math.ceil(self.horizon_h / CHUNK_H) - 1)
         self._next = self.last_main_chunk + 1
         self.prospects: list[ChunkProspects] = []
+        self.clock = ActivityClock(
+            s, self.first_chunk * CHUNK_H, plan.tail_cap_h + CHUNK_H + self.delay_h
+        )
 
     @property
     def next_start(self) -> float:
@@ -140,8 +143,8 @@ class LeadSource:
             self.prospects.append(ChunkProspects(k, arr.times, j, channel, z))
         lead = np.flatnonzero(mql)
         ids = mix64(prospect_ids(k, j[lead]))
-        first_at = arr.times[lead] + 24.0 * mix.time_to_mql_days(
-            channel[lead], st.at("time_to_mql", ids)
+        first_at = self.clock.delayed(
+            arr.times[lead], 24.0 * mix.time_to_mql_days(channel[lead], st.at("time_to_mql", ids))
         )
         if k < 0:
             # Before day 0 only the hand-offs that land after it are part of the run.

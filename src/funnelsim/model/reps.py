@@ -112,19 +112,26 @@ def _vacations(
     s: Scenario, base: WeekCalendar, seed: int, r: int, days: float
 ) -> list[frozenset[int]]:
     """Whole working days away per rep, drawn year by year (each year from its own stream, so a
-    longer run adds years without moving the earlier ones)."""
+    longer run adds years without moving the earlier ones). A year's working days are cut into
+    consecutive runs of ``vacation_block_days``, and each rep takes enough whole runs (the last
+    one cut short for a fractional remainder) to make ``vacation_days_per_year``."""
     per_year = s.sales.vacation_days_per_year
+    block = s.sales.vacation_block_days
     if per_year <= 0:
         return [frozenset()] * s.sales.reps
     picks: list[list[int]] = [[] for _ in range(s.sales.reps)]
     for year in range(math.ceil(days / 365.0)):
         rng = stream(seed, r, "vacation" if year == 0 else f"vacation.{year}")
         day = np.arange(365 * year, 365 * (year + 1))
-        candidates = day[base.open_hours_between(day * 24.0, day * 24.0 + 24.0) > 0]
+        working = day[base.open_hours_between(day * 24.0, day * 24.0 + 24.0) > 0]
+        runs = [working[i : i + block] for i in range(0, working.size - block + 1, block)]
         for rep in range(s.sales.reps):
             take = int(per_year) + int(rng.random() < per_year - int(per_year))
-            chosen = rng.choice(candidates, size=min(take, candidates.size), replace=False)
-            picks[rep] += chosen.tolist()
+            take = min(take, block * len(runs))
+            whole, rest = divmod(take, block)
+            chosen = rng.choice(len(runs), size=whole + (rest > 0), replace=False)
+            for n, i in enumerate(chosen):
+                picks[rep] += runs[i][: rest if n == whole else block].tolist()
     return [frozenset(p) for p in picks]
 
 

@@ -97,6 +97,11 @@ KPIS: tuple[Kpi, ...] = (
         "count",
         "would-be MQLs marketing held back after learning from rejections",
     ),
+    Kpi(
+        "bookings_in_horizon",
+        "currency",
+        "value of the cohort's deals won and closed before the horizon (this year's bookings)",
+    ),
     Kpi("revenue_recognized", "currency", "revenue from the cohort recognised before the horizon"),
     Kpi("arr_at_horizon", "currency", "recurring: annual run-rate of cohort customers at horizon"),
     Kpi(
@@ -193,6 +198,7 @@ def compute_kpis(rec: FunnelRecord) -> dict[str, float]:
         "unique_mqls": int(np.unique(rec.mql_id[cm]).size),
         "recycled_mqls": int((cm & (rec.cycle > 0)).sum()),
         "mqls_held_back": int(rec.in_cohort(rec.held_id).sum()),
+        "bookings_in_horizon": float(rec.amount[won & (rec.closed_at < h)].sum()),
         "revenue_recognized": recognized(rec, won, 0.0, h),
         "arr_at_horizon": arr_at(rec, won, h) if rec.recurring else np.nan,
         "bookings_growth": bookings_growth(rec),

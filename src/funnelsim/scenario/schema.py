@@ -234,6 +234,9 @@ class Sales(_Section):
     vacation_days_per_year: Float = Field(
         0.0, ge=0, le=200, description="working days each rep is away per year, drawn at random"
     )
+    vacation_block_days: Annotated[Int, Field(ge=1, le=60)] = Field(
+        1, description="vacations come in blocks of this many consecutive working days"
+    )
     new_hires: Int = Field(0, ge=0, description="reps (of `reps`) who start ramping up at day 0")
     ramp_days: Float = Field(90.0, gt=0, description="days a new hire takes to reach full speed")
     ramp_start_productivity: Float = Field(
