@@ -55,6 +55,7 @@ def test_erlang_estimate_is_exact_on_the_mmc_reduction(mmc):
     assert "exact" in est.describe()
 
 
+@pytest.mark.filterwarnings("ignore::funnelsim.ScenarioWarning")
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -150,31 +151,36 @@ def test_marginal_revenue_is_paired_over_common_replications(mmc):
     assert t.loc[5, "note"] == "x" and t.loc[3, "note"] == ""
 
 
-def speed_pays_dict() -> dict:
-    """One rep is swamped; follow-up speed decides qualification (steep decay) and deals are
-    large, so reps beyond what a loose SLA needs pay for themselves, up to a point."""
-    return {
-        "name": "speed pays",
-        "run": {"horizon_days": 21, "warmup_days": 2, "replications": 12, "seed": 8},
-        "arrivals": {"prospects_per_week": 300},
-        "marketing": {"mql_rate": 0.5},
-        "sales": {
-            "reps": 2,
-            "calendar": "24/7",
-            "sla_hours": 24,
-            "handling_minutes": {"dist": "exponential", "mean": 20},
+def speed_pays(minimal: dict) -> fs.Scenario:
+    """Two reps on a 24-hour SLA; follow-up speed decides qualification (steep decay) and deals
+    are large, so reps beyond what the loose SLA needs pay for themselves, up to a point."""
+    return fs.from_dict(
+        minimal,
+        overrides={
+            "run.horizon_days": 21,
+            "run.warmup_days": 2,
+            "run.replications": 12,
+            "run.seed": 8,
+            "arrivals.prospects_per_week": 300,
+            "marketing.mql_rate": 0.5,
+            "sales.reps": 2,
+            "sales.calendar": "24/7",
+            "sales.handling_minutes": {"dist": "exponential", "mean": 20},
+            "qualification.sql_rate": 0.6,
+            "qualification.decay_floor": 0.05,
+            "qualification.decay_tau_hours": 0.25,
+            "deals.win_rate": 0.5,
+            "deals.deal_size": 20_000,
+            "costs.rep_cost_per_year": 300_000,
         },
-        "qualification": {"sql_rate": 0.6, "decay_floor": 0.05, "decay_tau_hours": 0.25},
-        "deals": {"win_rate": 0.5, "deal_size": 20_000},
-        "costs": {"rep_cost_per_year": 300_000},
-    }
+    )
 
 
-def test_the_most_profitable_headcount_is_where_the_next_rep_stops_paying():
+def test_the_most_profitable_headcount_is_where_the_next_rep_stops_paying(minimal_scenario_dict):
     """reps_best keeps the SLA (>= reps_needed); the rep after it adds less revenue than it
     costs, and each rep from reps_needed up to it adds more (paired marginal revenue against the
     rep cost over the window). Here speed is worth money, so it lies above the SLA's fewest."""
-    s = fs.from_dict(speed_pays_dict())
+    s = speed_pays(minimal_scenario_dict)
     res = fs.staffing(s, 0.5, progress=False)
     t = res.table
     per_rep = 300_000 * 19 / 365
