@@ -33,10 +33,10 @@ BasisOpt = Annotated[
     str | None,
     typer.Option(
         "--revenue-basis",
-        help="What counts toward the target: booked (deals closed by --booked-within-days, "
-        "default the horizon: this year's bookings), all-bookings (every deal the cohort wins, "
-        "whenever it closes) or recognized (revenue recognised by the horizon).  [default: "
-        "booked]",
+        help="What counts toward the target: booked, the default (deals closed by "
+        "--booked-within-days, else by the horizon: this year's bookings); all-bookings (every "
+        "deal the cohort wins, whenever it closes); or recognized (revenue recognised by the "
+        "horizon).",
         show_default=False,
     ),
 ]

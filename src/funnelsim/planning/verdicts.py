@@ -25,6 +25,8 @@ from .search import Stalled
 # The analytic verdict needs the reverse funnel to exceed the limit by this factor: simulation
 # can find more revenue per lead than the nominal rates (recycling, context, lead scoring).
 ANALYTIC_MARGIN = 2.0
+# Below this share of deal value counting, the horizon is named as a binding limit.
+_HORIZON_SHARE = 0.8
 
 
 def precheck(
@@ -108,7 +110,9 @@ def _limits(s: Scenario, reps: int, ev, basis: RevenueBasis, share: float) -> st
                 "so extra leads queue, are touched late and convert less or close late; about "
                 f"{need} reps keep up at that volume (--set sales.reps={need}, or --size-reps)"
             )
-    if basis.by_day is not None and share < 0.999:
+    # The horizon binds when a good part of the deal value cannot count, or when nothing else
+    # explains the shortfall.
+    if basis.by_day is not None and (share < _HORIZON_SHARE or (not parts and share < 0.999)):
         parts.append(
             "horizon binds: " + _horizon_clause(s, basis, share) + "; " + _horizon_fix(basis)
         )
@@ -130,11 +134,18 @@ def _horizon_clause(s: Scenario, basis: RevenueBasis, share: float) -> str:
     delays = lead_to_close_samples(s, 20000)
     what = "can close by" if basis.kind == "booked" else "can be recognised by"
     return (
-        f"a won deal takes {delays.mean():.0f} days from arrival to close on average (stage "
-        f"delays alone; 1% take under {float(np.quantile(delays, 0.01)):.0f}), and the cohort "
+        f"a won deal takes {_days(delays.mean())} from arrival to close on average (stage "
+        f"delays alone; 1% take under {_days(float(np.quantile(delays, 0.01)))}), and the "
+        "cohort "
         f"arrives from day {s.run.warmup_days:g} to day {s.run.horizon_days:g}, so only "
         f"{share:.1%} of its deal value {what} day {basis.by_day:g}"
     )
+
+
+def _days(x: float) -> str:
+    if x < 0.5:
+        return "less than a day"
+    return "1 day" if round(x) == 1 else f"{x:,.0f} days"
 
 
 def _horizon_fix(basis: RevenueBasis) -> str:
