@@ -97,7 +97,10 @@ def quota(
     ] = None,
     max_prospects_per_week: Annotated[
         float | None,
-        typer.Option(help="Search no higher than this volume (default: 10x the reverse funnel)."),
+        typer.Option(
+            help="Search no higher than this volume (default: 10x the reverse funnel, or where "
+            "the reps would be offered twice their MQL time if lower)."
+        ),
     ] = None,
     sets: SetOpt = None,
     seed: SeedOpt = None,

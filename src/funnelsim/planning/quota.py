@@ -37,12 +37,14 @@ from .plan import QuotaPlan
 from .reverse_funnel import counted_share, reverse_funnel
 from .search import Stalled, search
 from .staffing import staffing_table
-from .verdicts import precheck, unreachable
+from .verdicts import load_per_volume, precheck, unreachable
 
 # The search goes no higher than this many times the reverse funnel's volume (all bookings
 # counted), unless --max-prospects-per-week says otherwise: a quota that far from the
 # calculator's answer means the plan, not the volume, needs changing.
 LIMIT_FACTOR = 10.0
+# ... nor where the reps would be offered more than this many times their time for MQLs.
+MAX_LOAD = 2.0
 
 
 def quota(
@@ -76,7 +78,8 @@ def quota(
     replications (default: ``replications`` as asked, else the scenario's count) measure
     ``p_hit_target``. ``size_reps`` adopts
     the fewest reps that keep ``sla_attainment >= sla_target`` and re-solves the volume with
-    them. ``max_prospects_per_week`` caps the search (default: 10x the reverse funnel).
+    them. ``max_prospects_per_week`` caps the search (default: 10x the reverse funnel, or the
+    volume that offers the reps twice their MQL time if that is lower).
     ``executor`` (anything with ``submit``) runs replications in parallel.
 
     Raises `UsageError` for a bad argument or an unreachable target, naming the binding limit.
@@ -106,12 +109,7 @@ def quota(
             f"prospect into a customer (zero rate into: {', '.join(zero)})"
         )
     plain, basis_note = _plain_volume(s, target_revenue, confidence)
-    limit = LIMIT_FACTOR * plain if max_prospects_per_week is None else max_prospects_per_week
-    limit_note = (
-        f"{LIMIT_FACTOR:g}x {basis_note}"
-        if max_prospects_per_week is None
-        else "--max-prospects-per-week"
-    )
+    limit, limit_note = _search_limit(s, plain, basis_note, max_prospects_per_week, size_reps)
     share = counted_share(s, basis)
     needed = plain / share if share > 0 else math.inf
     verdict = precheck(s, target_revenue, basis, share, needed, limit, limit_note)
@@ -209,6 +207,23 @@ def quota(
         monthly=monthly,
         warnings=tuple(notes),
     )
+
+
+def _search_limit(
+    s: Scenario, plain: float, plain_note: str, given: float | None, size_reps: bool
+) -> tuple[float, str]:
+    """The highest volume the search tries, and what it is: ``given``, else the lower of
+    `LIMIT_FACTOR` times the reverse funnel and, unless the reps are sized to the volume, the
+    volume at which they would be offered `MAX_LOAD` times their MQL time (beyond it most
+    leads are never worked in time: not a plan; and every replication simulates a backlog)."""
+    if given is not None:
+        return given, "--max-prospects-per-week"
+    limit, note = LIMIT_FACTOR * plain, f"{LIMIT_FACTOR:g}x {plain_note}"
+    per = load_per_volume(s, s.sales.reps)
+    if not size_reps and per > 0 and MAX_LOAD / per < limit:
+        limit = MAX_LOAD / per
+        note = f"the {s.sales.reps} reps would be offered {MAX_LOAD:.0%} of their MQL time"
+    return limit, note
 
 
 def _plain_volume(s: Scenario, target: float, confidence: float) -> tuple[float, str]:

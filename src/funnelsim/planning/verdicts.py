@@ -57,7 +57,7 @@ def precheck(
                 f"by the reverse funnel it needs about {volume(needed)} prospects/week, more than "
                 f"{ANALYTIC_MARGIN:g}x the search limit of {volume(limit)} ({limit_note}); "
             )
-            + _limits(s, s.sales.reps, None, basis, share)
+            + _limits(s, s.sales.reps, needed, basis, share, growing=True)
         )
     return None
 
@@ -86,30 +86,37 @@ def unreachable(
         )
     else:
         why = f"{seen}, and raising the volume to it no longer raised counted revenue; "
-    return _head(target, basis) + why + _limits(s, ev.reps, ev, basis, share)
+    growing = stalled.why == "limit" and ev.mean("revenue") > 0
+    return _head(target, basis) + why + _limits(s, ev.reps, v, basis, share, growing)
 
 
 def _head(target: float, basis: RevenueBasis) -> str:
     return f"--target-revenue {target:,.0f} is unreachable, counting {basis.describe()}: "
 
 
-def _limits(s: Scenario, reps: int, ev, basis: RevenueBasis, share: float) -> str:
-    """What binds: capacity (named in reps and prospects/week), the horizon (in days), or, when
-    neither, volume itself."""
+def load_per_volume(s: Scenario, reps: int) -> float:
+    """Offered load per prospect a week with ``reps`` reps (the load is linear in volume)."""
+    v = s.arrivals.prospects_per_week
+    return offered_load(s) * s.sales.reps / reps / v if v > 0 else 0.0
+
+
+def _limits(
+    s: Scenario, reps: int, v: float, basis: RevenueBasis, share: float, growing: bool
+) -> str:
+    """What binds at volume ``v``: capacity (named in reps and prospects/week), the horizon (in
+    days), or, when neither, volume itself (``growing``: revenue still grows with volume)."""
     parts = []
-    if ev is not None:
-        load = offered_load(ev.scenario)
-        v = ev.prospects_per_week
-        if load >= 1.0:
-            keep_up = v / load
-            need = math.ceil(load * reps)
-            team = "1 rep keeps" if reps == 1 else f"{reps} reps keep"
-            parts.append(
-                f"capacity binds: {team} up with about {volume(keep_up)} "
-                f"prospects/week; at {volume(v)} they are offered {load:.0%} of their MQL time, "
-                "so extra leads queue, are touched late and convert less or close late; about "
-                f"{need} reps keep up at that volume (--set sales.reps={need}, or --size-reps)"
-            )
+    load = load_per_volume(s, reps) * v
+    if load >= 1.0:
+        keep_up = v / load
+        need = math.ceil(load * reps)
+        team = "1 rep keeps" if reps == 1 else f"{reps} reps keep"
+        parts.append(
+            f"capacity binds: {team} up with about {volume(keep_up)} "
+            f"prospects/week; at {volume(v)} they are offered {load:.0%} of their MQL time, "
+            "so extra leads queue, are touched late and convert less or close late; about "
+            f"{need} reps keep up at that volume (--set sales.reps={need}, or --size-reps)"
+        )
     # The horizon binds when a good part of the deal value cannot count, or when nothing else
     # explains the shortfall.
     if basis.by_day is not None and (share < _HORIZON_SHARE or (not parts and share < 0.999)):
@@ -119,15 +126,11 @@ def _limits(s: Scenario, reps: int, ev, basis: RevenueBasis, share: float) -> st
     if not parts:
         parts.append(
             "volume binds: revenue grows with volume, but not enough within the search limit"
-            if ev is None or not _flat(ev)
+            if growing
             else "revenue stops growing with volume although the reps keep up (check "
             "sales.coverage, nurture and feedback settings)"
         )
     return "; ".join(parts)
-
-
-def _flat(ev) -> bool:
-    return ev.mean("revenue") <= 0
 
 
 def _horizon_clause(s: Scenario, basis: RevenueBasis, share: float) -> str:
