@@ -363,6 +363,20 @@ def test_unreachable_when_capacity_binds_names_reps_and_volume():
     assert "horizon binds" not in msg, "96% of the deal value closes in time: not the limit"
 
 
+def test_the_search_stops_where_the_reps_would_be_offered_twice_their_time():
+    """One rep, 30-minute exponential handling, every prospect half an MQL: a prospect a week
+    offers 0.5 * 0.5 h / 168 h of the rep's time, so twice its time is 1,344 prospects/week,
+    below 10x the reverse funnel; --size-reps (reps follow the volume) and an explicit
+    --max-prospects-per-week lift that limit."""
+    from funnelsim.planning.quota import _search_limit
+
+    s = fs.from_dict(capacity_dict())
+    limit, note = _search_limit(s, 1_000.0, "x", None, False)
+    assert limit == pytest.approx(2 * 168 / (0.5 * 0.5)) and "offered 200%" in note
+    assert _search_limit(s, 1_000.0, "the funnel", None, True) == (10_000.0, "10x the funnel")
+    assert _search_limit(s, 1_000.0, "x", 50.0, False) == (50.0, "--max-prospects-per-week")
+
+
 def test_size_reps_plans_with_the_reps_the_sla_needs():
     """One rep misses a 15-minute SLA at the quota volume; --size-reps adopts the fewest reps that
     keep it, and with faster follow-up (less decay) the same target needs no more leads."""
