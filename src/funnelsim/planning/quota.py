@@ -76,11 +76,10 @@ def quota(
     every output; ``by_month`` only adds the monthly schedule. ``replications`` per candidate
     volume (default: the scenario's) is raised to what the claim needs. ``validate`` fresh
     replications (default: ``replications`` as asked, else the scenario's count) measure
-    ``p_hit_target``. ``size_reps`` adopts
-    the fewest reps that keep ``sla_attainment >= sla_target`` and re-solves the volume with
-    them. ``max_prospects_per_week`` caps the search (default: 10x the reverse funnel, or the
-    volume that offers the reps twice their MQL time if that is lower).
-    ``executor`` (anything with ``submit``) runs replications in parallel.
+    ``p_hit_target``. ``size_reps`` adopts the fewest reps that keep ``sla_attainment >=
+    sla_target`` and re-solves the volume with them. ``max_prospects_per_week`` caps the search
+    (default: 10x the reverse funnel, or the volume that offers the reps twice their MQL time if
+    that is lower). ``executor`` (anything with ``submit``) runs replications in parallel.
 
     Raises `UsageError` for a bad argument or an unreachable target, naming the binding limit.
     """
