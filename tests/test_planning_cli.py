@@ -28,18 +28,7 @@ def small(write_scenario):
 
 
 def test_quota_json_has_the_contract_keys(cli, small):
-    res = cli(
-        "quota",
-        small,
-        "--target-revenue",
-        5000,
-        "--confidence",
-        0.8,
-        "--replications",
-        40,
-        "--json",
-        "--quiet",
-    )
+    res = cli("quota", small, "--target-revenue", 5000, "--confidence", 0.8, "--json", "--quiet")
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
     for key in (
@@ -52,9 +41,15 @@ def test_quota_json_has_the_contract_keys(cli, small):
     ):
         assert key in doc
     assert doc["target_revenue"] == 5000 and doc["confidence"] == 0.8
-    assert doc["p_hit_target"] >= 0.8
-    assert doc["replications"] == 40
-    # A plan that hits with 80% needs more leads than the mean-based reverse funnel.
+    # Chosen on 18 replications (10 are too few for P = 0.8 with 90% assurance), checked on 10
+    # fresh ones.
+    assert doc["replications"] == 18 and doc["p_hit_replications"] == 10
+    assert doc["validation"]["replication_ids"] == [18, 28]
+    assert doc["revenue_basis"] == {
+        "kind": "booked",
+        "by_day": 28.0,
+        "description": "bookings closed by day 28 (the horizon)",
+    }
     assert doc["reverse_funnel"]["prospects_per_week"] < doc["prospects_per_week"]
 
 
@@ -65,6 +60,29 @@ def test_quota_text_shows_the_reverse_funnel_first_then_the_plan(cli, small):
     assert out.index("Deterministic reverse funnel") < out.index("Simulated quota")
     assert "Erlang C estimate" in out and "Plan:" in out and "Monthly MQL plan" in out
     assert "3 reps" in out
+    assert "counted toward the target: bookings closed by day 28 (the horizon)" in out
+    assert "out of sample" in out and "assurance" in out
+
+
+def test_by_month_only_adds_the_schedule(cli, small):
+    """The same plan with and without --by-month: it adds the schedule, never changes what
+    counts."""
+    docs = []
+    for extra in ((), ("--by-month",)):
+        res = cli("quota", small, "--target-revenue", 5000, "--json", "--quiet", *extra)
+        assert res.exit_code == 0, res.stderr
+        docs.append(json.loads(res.stdout))
+    assert docs[0]["prospects_per_week"] == docs[1]["prospects_per_week"]
+    assert docs[0]["revenue_basis"] == docs[1]["revenue_basis"]
+    assert "monthly" in docs[1] and "monthly" not in docs[0]
+
+
+def test_revenue_basis_says_what_counts(cli, small):
+    res = cli(
+        "quota", small, "--target-revenue", 5000, "--revenue-basis", "all-bookings", "--quiet"
+    )
+    assert res.exit_code == 0, res.stderr
+    assert "counted toward the target: every booking of the cohort" in res.stdout
 
 
 def test_booked_within_changes_what_counts(cli, small):
@@ -84,6 +102,13 @@ def test_booked_within_changes_what_counts(cli, small):
         (("--target-revenue=-100",), "--target-revenue must be a positive"),
         (("--target-revenue", 100, "--confidence", 1.5), "--confidence"),
         (("--target-revenue", 100, "--sla-target", 0), "--sla-target"),
+        (("--target-revenue", 100, "--assurance", 1), "--assurance"),
+        (("--target-revenue", 100, "--validate", 0), "--validate must be >= 1"),
+        (("--target-revenue", 100, "--revenue-basis", "cash"), "--revenue-basis must be one of"),
+        (
+            ("--target-revenue", 100, "--revenue-basis", "recognized", "--booked-within-days", 9),
+            "applies to --revenue-basis booked only",
+        ),
         (
             (
                 "--target-revenue",
@@ -93,7 +118,7 @@ def test_booked_within_changes_what_counts(cli, small):
                 "--set",
                 "deals.sales_cycle_days=5",
             ),
-            "sales cycle",
+            "horizon binds: a won deal takes 5 days",
         ),
     ],
 )
@@ -109,12 +134,16 @@ def test_staffing_json_and_text(cli, small):
     doc = json.loads(res.stdout)
     assert doc["sla_target"] == 0.8 and isinstance(doc["reps_needed"], int)
     reps = [row["reps"] for row in doc["table"]]
-    assert doc["reps_needed"] in reps
+    assert doc["reps_needed"] in reps and doc["current_reps"] in reps
     for key in ("sla_attainment", "first_touch_hours_mean", "revenue"):
         assert key in doc["table"][0]
+    assert doc["revenue_basis"]["kind"] == "booked"
     text = cli("staffing", small, "--sla-target", 0.8, "--rep-cost-per-year", 1e5, "--quiet")
     assert text.exit_code == 0
-    assert "<- fewest" in text.stdout and "revenue - rep cost" in text.stdout
+    out = text.stdout
+    assert "<- current" in out and "fewest for SLA" in out and "profit" in out
+    assert "most profitable keeping the SLA" in out and "revenue counted: bookings" in out
+    assert "Erlang C estimate" in out
 
 
 def test_staffing_unreachable_sla_exits_2(cli, small):

@@ -1,5 +1,5 @@
-"""The deterministic reverse funnel (hand arithmetic), booked-within revenue, the in-time share of
-deals, and the monthly MQL plan."""
+"""The deterministic reverse funnel (hand arithmetic), the in-time share of deals, the channel
+split and the monthly MQL plan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import funnelsim as fs
-from funnelsim.planning import cohort_revenue, in_time_share
+from funnelsim.planning import counted_share, in_time_share, resolve_basis
 
 
 def funnel_dict() -> dict:
@@ -44,8 +44,9 @@ def hand() -> fs.Scenario:
 
 def test_reverse_funnel_by_hand(hand):
     """$900k / $20k = 45 customers; rates 0.25 x 0.8 x 0.9 x (1 - 0.5^2) x 0.4 x 0.5 x 0.25 =
-    0.00675; 45 / 0.00675 = 6,666.67 prospects over (84 - 14) / 7 = 10 weeks = 666.67 a week."""
-    rf = fs.reverse_funnel(hand, 900_000)
+    0.00675; 45 / 0.00675 = 6,666.67 prospects over (84 - 14) / 7 = 10 weeks = 666.67 a week,
+    when every booking counts."""
+    rf = fs.reverse_funnel(hand, 900_000, revenue_basis="all-bookings")
     assert rf.customers == pytest.approx(45.0)
     assert rf.lead_to_customer_rate == pytest.approx(0.00675)
     assert rf.weeks == pytest.approx(10.0)
@@ -61,12 +62,16 @@ def test_reverse_funnel_by_hand(hand):
 
 def test_reverse_funnel_booked_within_shifts_by_the_cycle(hand):
     """Booked by day 70: only leads arriving by 70 - 30 = day 40 close in time, i.e. 26 days of
-    the window from day 14: the same customers over 26/7 weeks."""
+    the window from day 14: the same customers over 26/7 weeks. The default counts bookings by
+    the horizon, day 84: leads arriving by day 54, 40 days."""
     rf = fs.reverse_funnel(hand, 900_000, booked_within_days=70)
     assert rf.weeks == pytest.approx(26 / 7)
     assert rf.prospects_per_week == pytest.approx(6666.667 / (26 / 7), rel=1e-6)
     late = fs.reverse_funnel(hand, 900_000, booked_within_days=40)
     assert late.weeks == 0 and math.isinf(late.prospects_per_week)
+    default = fs.reverse_funnel(hand, 900_000)
+    assert default.basis.kind == "booked" and default.booked_within_days == 84
+    assert default.weeks == pytest.approx(40 / 7)
 
 
 def test_in_time_share_with_constant_delays(hand):
@@ -83,16 +88,40 @@ def test_in_time_share_with_constant_delays(hand):
     assert in_time_share(s, 200) == 1.0
 
 
-def test_cohort_revenue_booked_within_counts_deals_closed_by_day_d(hand):
-    # Four times the volume: about 27 customers, enough to have some closed by day D and some not.
-    rec = fs.simulate(fs.override(hand, {"arrivals.prospects_per_week": 400}), 1, 0)
-    won = rec.won & rec.cohort_mqls()
-    assert won.sum() > 5
-    assert cohort_revenue(rec) == pytest.approx(float(rec.amount[won].sum()))
-    d = 60.0
-    by_d = won & (rec.closed_at <= 24 * d)
-    assert 0 < by_d.sum() < won.sum()
-    assert cohort_revenue(rec, d) == pytest.approx(float(rec.amount[by_d].sum()))
+def test_counted_share_by_basis_with_constant_delays(hand):
+    """The same arithmetic through `counted_share`: bookings by day 70 as `in_time_share`; all
+    bookings count in full; one-time revenue recognised by the horizon (day 84) is the share
+    closing before it, 40 of 70 days of arrivals (plus the later-reached third a day sooner:
+    (2/3 * 40 + 1/3 * 39) / 70)."""
+    data = funnel_dict()
+    data["sales"]["cadence_hours"] = [0, 24]
+    s = fs.from_dict(data)
+    se = 4 * math.sqrt(0.25 / 20_000)
+    booked = counted_share(s, resolve_basis(s, "booked", 70))
+    assert booked == pytest.approx(in_time_share(s, 70))
+    assert counted_share(s, resolve_basis(s, "all-bookings")) == 1.0
+    recognized = counted_share(s, resolve_basis(s, "recognized"))
+    assert recognized == pytest.approx((2 / 3 * 40 + 1 / 3 * 39) / 70, abs=se)
+
+
+def test_recognised_recurring_revenue_counts_the_months_billed(hand):
+    """Recurring, no churn, constant delays: a deal closing at day t bills ceil((84 - t) / (365 /
+    12)) months by the horizon, each 1/12 of its annual value. Arrivals uniform on [14, 54] close
+    on [44, 84] (one attempt reaches, so no cadence offset); the mean of ceil(u / 30.42) / 12 over
+    u uniform on [0, 40] is (30.42 * 1 + 9.58 * 2) / 40 / 12."""
+    data = funnel_dict()
+    data["sales"]["contact_rate"] = 1.0
+    data["deals"]["revenue"] = "recurring"
+    s = fs.from_dict(data)
+    month = 365 / 12
+    in_window = 40 / 70  # arrivals that close before the horizon
+    expected = in_window * (month * 1 + (40 - month) * 2) / 40 / 12
+    share = counted_share(s, resolve_basis(s, "recognized"))
+    assert share == pytest.approx(expected, abs=4 * math.sqrt(expected / 20_000))
+    churned = counted_share(
+        fs.override(s, {"deals.monthly_churn": 0.5}), resolve_basis(s, "recognized")
+    )
+    assert churned < share
 
 
 def monthly_dict() -> dict:
@@ -111,7 +140,7 @@ def monthly_dict() -> dict:
 def test_monthly_plan_counts_only_deals_that_close_in_time():
     """Booked by day 75: MQLs of January (days 0-31) close by day 51, all in time; February's
     (31-59) only up to day 55; March's (59-90) none. The months' in-time revenue adds up to the
-    plan's expected revenue."""
+    plan's expected revenue (both over the fresh replications that check the plan)."""
     s = fs.from_dict(monthly_dict())
     plan = fs.quota(s, 15_000, 0.5, booked_within_days=75, by_month=True, progress=False)
     m = plan.monthly
@@ -124,16 +153,27 @@ def test_monthly_plan_counts_only_deals_that_close_in_time():
     assert m["revenue_in_time"].sum() == pytest.approx(plan.expected_revenue)
     assert np.allclose(m["cumulative_revenue_in_time"], m["revenue_in_time"].cumsum())
     # March's 31 days of MQLs, at the plan's rate (all prospects arrive into the cohort).
+    m_fresh = plan.validation.replications
     assert m.loc["2029-03", "mqls"] == pytest.approx(
-        plan.mqls_per_week * 31 / 7, rel=4 / math.sqrt(plan.mqls_per_week * 31 / 7 * 20)
+        plan.mqls_per_week * 31 / 7, rel=4 / math.sqrt(plan.mqls_per_week * 31 / 7 * m_fresh)
     )
 
 
-def test_by_month_without_booked_within_counts_closes_by_the_horizon():
+def test_by_month_only_adds_the_schedule():
+    """--by-month changes nothing about what counts: the default counts bookings by the horizon
+    with or without it, and the plan is the same volume on the same replications."""
     s = fs.from_dict(monthly_dict())
+    plain = fs.quota(s, 6_000, 0.5, replications=8, progress=False)
     plan = fs.quota(s, 6_000, 0.5, by_month=True, replications=8, progress=False)
-    assert plan.booked_within_days == 90
+    assert plan.booked_within_days == plain.booked_within_days == 90
+    assert plan.prospects_per_week == plain.prospects_per_week
+    assert plan.validation == plain.validation
+    assert plain.monthly is None
     assert plan.monthly.loc["2029-03", "share_in_time"] < 1.0
+    everything = fs.quota(
+        s, 6_000, 0.5, revenue_basis="all-bookings", by_month=True, replications=8, progress=False
+    )
+    assert everything.monthly["share_in_time"].dropna().eq(1.0).all()
 
 
 def channels_dict() -> dict:

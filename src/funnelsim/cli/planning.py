@@ -13,7 +13,6 @@ from ..formatting import fmt, money, volume
 from .common import (
     JsonOpt,
     QuietOpt,
-    RepsOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
@@ -30,6 +29,24 @@ SlaOpt = Annotated[
     float,
     typer.Option(help="Keep the share of accepted MQLs first touched within sla_hours >= this."),
 ]
+BasisOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--revenue-basis",
+        help="What counts toward the target: booked, the default (deals closed by "
+        "--booked-within-days, else by the horizon: this year's bookings); all-bookings (every "
+        "deal the cohort wins, whenever it closes); or recognized (revenue recognised by the "
+        "horizon).",
+        show_default=False,
+    ),
+]
+BookedOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="With --revenue-basis booked: count deals closed by this day (default: the "
+        "horizon; the fiscal-year view)."
+    ),
+]
 
 
 @app.command()
@@ -38,15 +55,22 @@ def quota(
     scenario: ScenarioArg,
     target_revenue: Annotated[
         float,
-        typer.Option(help="Cohort revenue to reach (e.g. 6e6).", show_default=False),
+        typer.Option(
+            help="Revenue to reach (e.g. 6e6), counted by --revenue-basis.", show_default=False
+        ),
     ],
     confidence: Annotated[
         float, typer.Option(help="Required probability of reaching the target.")
     ] = 0.9,
-    booked_within_days: Annotated[
-        float | None,
-        typer.Option(help="Count only deals closed by this day (the fiscal-year view)."),
-    ] = None,
+    assurance: Annotated[
+        float,
+        typer.Option(
+            help="How sure the plan's hit probability is at least --confidence: the share of "
+            "searches whose plan would meet it."
+        ),
+    ] = 0.9,
+    revenue_basis: BasisOpt = None,
+    booked_within_days: BookedOpt = None,
     sla_target: SlaOpt = 0.9,
     size_reps: Annotated[
         bool,
@@ -58,22 +82,34 @@ def quota(
     by_month: Annotated[
         bool,
         typer.Option(
-            "--by-month",
-            help="Print the monthly MQL plan; counts only deals closed by --booked-within-days, "
-            "else by the horizon.",
+            "--by-month", help="Also print the monthly MQL schedule (same revenue basis)."
         ),
     ] = False,
     tolerance: Annotated[
         float, typer.Option(help="Stop when the volume is known to within this share.")
     ] = 0.01,
     validate: Annotated[
-        int, typer.Option(help="Re-simulate the plan on this many fresh replications.")
-    ] = 0,
+        int | None,
+        typer.Option(
+            help="Fresh replications that measure the plan's hit probability out of sample "
+            "(default: --replications as given, else the scenario's run.replications)."
+        ),
+    ] = None,
+    max_prospects_per_week: Annotated[
+        float | None,
+        typer.Option(
+            help="Search no higher than this volume (default: 10x the reverse funnel, or where "
+            "the reps would be offered twice their MQL time if lower)."
+        ),
+    ] = None,
     sets: SetOpt = None,
     seed: SeedOpt = None,
     replications: Annotated[
         int | None,
-        typer.Option(help="Replications per candidate volume (default: the scenario's)."),
+        typer.Option(
+            help="Replications per candidate volume (default: the scenario's, raised to what "
+            "--confidence and --assurance need)."
+        ),
     ] = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
@@ -88,14 +124,17 @@ def quota(
             s,
             target_revenue,
             confidence,
+            revenue_basis=revenue_basis,
             booked_within_days=booked_within_days,
+            assurance=assurance,
             sla_target=sla_target,
             size_reps=size_reps,
             by_month=by_month,
             replications=replications,
+            validate=validate,
             seed=seed,
             tolerance=tolerance,
-            validate=validate,
+            max_prospects_per_week=max_prospects_per_week,
             executor=ex,
             progress=progress_flag(quiet),
         )
@@ -107,24 +146,22 @@ def quota(
 
 def _print_quota(plan: api.QuotaPlan) -> None:
     s, rf = plan.scenario, plan.reverse_funnel
-    booked = (
-        f", counting deals closed by day {plan.booked_within_days:g}"
-        if plan.booked_within_days is not None
-        else ""
-    )
     typer.echo(
-        f"{s.name}: quota for {money(plan.target_revenue)} of cohort revenue with "
-        f"{plan.confidence:.0%} confidence{booked}"
+        f"{s.name}: quota for {money(plan.target_revenue)} with {plan.confidence:.0%} confidence"
     )
+    typer.echo(f"counted toward the target: {plan.basis.describe()}")
     typer.echo("")
     print_frame(
-        "1. Deterministic reverse funnel (target / mean deal size / stage rates; no variance, "
+        "1. Deterministic reverse funnel (target / deal value / stage rates; no variance, "
         "no capacity, no response-time decay)",
         _reverse_funnel_text(rf),
     )
-    window = f"{rf.weeks:.1f} weeks of arrivals"
+    window = f"{rf.weeks:.1f} weeks of arrivals whose deals count"
+    value = money(rf.counted_value_per_deal)
+    if rf.value_share != 1.0:
+        value += f" counted of {money(rf.mean_deal_size)}"
     typer.echo(
-        f"   {money(plan.target_revenue)} / {money(rf.mean_deal_size)} = {_per_week(rf.customers)} "
+        f"   {money(plan.target_revenue)} / {value} = {_per_week(rf.customers)} "
         f"customers; lead-to-customer {rf.lead_to_customer_rate:.3%}; mean lead-to-close "
         f"{rf.lead_to_close_days:.0f} days; {window}"
     )
@@ -134,62 +171,49 @@ def _print_quota(plan: api.QuotaPlan) -> None:
         "held, which is a coin flip on the target"
     )
     typer.echo("")
-    lo, hi = plan.p_hit_ci95
+    d, v = plan.design, plan.validation
     typer.echo(
-        f"2. Simulated quota ({plan.replications} replications per volume on common random "
-        f"numbers, seed {plan.seed}; {len(plan.search)} volumes tried)"
+        f"2. Simulated quota (common random numbers, seed {plan.seed}; "
+        f"{plan.search['prospects_per_week'].nunique()} volumes tried, {plan.simulations} "
+        "replications simulated)"
     )
+    typer.echo(f"   chosen as {d.describe()}")
     typer.echo(
         f"   prospects/week  {_per_week(plan.prospects_per_week)}  (known to within "
-        f"{plan.tolerance:.0%}: {_per_week(plan.misses_below)} misses)"
+        f"{plan.tolerance:.0%}: {_per_week(plan.misses_below)} is too few)"
     )
     typer.echo(f"   MQLs/week       {_per_week(plan.mqls_per_week)}")
+    lo, hi = v.ci95
     typer.echo(
-        f"   P(hit target)   {plan.p_hit_target:.0%}  (95% CI [{lo:.0%}, {hi:.0%}], "
-        f"{plan.hits} of {plan.replications} replications)"
+        f"   P(hit target)   {v.p_hit:.0%}  (out of sample: {v.hits} of {v.replications} fresh "
+        f"replications; 95% CI [{lo:.0%}, {hi:.0%}])"
     )
     rlo, rhi = plan.revenue_ci95
     typer.echo(
         f"   expected revenue {money(plan.expected_revenue)}  "
         f"(95% CI [{fmt(rlo, 'currency')}, {fmt(rhi, 'currency')}])"
     )
-    if plan.validation is not None:
-        v = plan.validation
-        vlo, vhi = v.ci95
-        typer.echo(
-            f"   fresh-seed check: {v.p_hit:.0%} of {v.replications} new replications hit "
-            f"(95% CI [{vlo:.0%}, {vhi:.0%}])"
-        )
     typer.echo("")
     typer.echo(
         f"3. Capacity at {volume(plan.prospects_per_week)} prospects/week with {_reps(plan.reps)}: "
         f"offered load {plan.offered_load:.0%}, SLA attainment {fmt(plan.sla_attainment, 'rate')} "
         f"(target {plan.sla_target:.0%}), mean first touch "
-        f"{fmt(plan.first_touch_hours_mean, 'hours')}"
+        f"{_wait(plan.first_touch_hours_mean, plan.offered_load)}"
     )
-    est = plan.erlang.reps
-    typer.echo(
-        f"   Erlang C estimate: {_reps(est)}"
-        + (
-            ""
-            if plan.erlang.exact
-            else " (an approximation: Erlang C for leads handed off in working hours plus the "
-            "closed-hours backlog at each opening; re-attempts and queue order only roughly)"
-        )
-    )
+    typer.echo(f"   {plan.erlang.describe()}")
     need = plan.reps_needed
     typer.echo(
         f"   simulation: {_reps(need)} keep SLA attainment >= {plan.sla_target:.0%}"
         if need is not None
         else "   simulation: no rep count tried keeps the SLA"
     )
-    print_frame("", _staffing_text(plan.staffing, need))
+    print_frame("", _staffing_text(plan.staffing))
     typer.echo("")
     typer.echo(
         f"Plan: {volume(plan.prospects_per_week)} prospects/week, "
         f"{_per_week(plan.mqls_per_week)} MQLs/week, {_reps(plan.reps)} -> expected revenue "
-        f"{money(plan.expected_revenue)}, "
-        f"P(hit {money(plan.target_revenue)}) = {plan.p_hit_target:.0%}"
+        f"{money(plan.expected_revenue)}, P(hit {money(plan.target_revenue)}) = "
+        f"{plan.p_hit_target:.0%} ({plan.basis.describe()})"
     )
     if plan.costs is not None:
         c = plan.costs
@@ -202,8 +226,8 @@ def _print_quota(plan: api.QuotaPlan) -> None:
     if plan.monthly is not None:
         typer.echo("")
         print_frame(
-            f"Monthly MQL plan (by month of MQL creation; revenue counted if the deal closes by "
-            f"day {plan.booked_within_days:g}; simulated, means per replication):",
+            f"Monthly MQL plan (by month of MQL creation; counted: {plan.basis.describe()}; "
+            f"simulated, means over the {v.replications} fresh replications):",
             _monthly_text(plan.monthly),
         )
     for note in plan.warnings:
@@ -235,20 +259,39 @@ def _reverse_funnel_text(rf) -> pd.DataFrame:
     )
 
 
-def _staffing_text(table: pd.DataFrame, answer: int | None) -> pd.DataFrame:
+def _hours(h: float) -> str:
+    return "1 hour" if h == 1 else f"{h:g} hours"
+
+
+def _wait(hours: float, load: float) -> str:
+    """A mean wait a planner can read; an overloaded queue's mean only says how long the run
+    was, so it is not quoted."""
+    if math.isfinite(load) and load >= 1.0:
+        return f"- (overloaded: offered load {load:.0%})"
+    if math.isfinite(hours) and hours >= 48:
+        return f"{hours / 24:,.1f} d"
+    return fmt(hours, "hours")
+
+
+def _staffing_text(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=table.index)
+    out["runs"] = [f"{n:.0f}" for n in table["replications"]]
     out["SLA attainment"] = [
         f"{r.sla_attainment:.1%} [{fmt(r.sla_ci_low, 'rate')}, {fmt(r.sla_ci_high, 'rate')}]"
         for r in table.itertuples()
     ]
     out["Erlang C"] = [fmt(x, "rate") for x in table["erlang_sla_attainment"]]
-    out["first touch (mean)"] = [fmt(x, "hours") for x in table["first_touch_hours_mean"]]
+    out["first touch (mean)"] = [
+        _wait(h, u)
+        for h, u in zip(table["first_touch_hours_mean"], table["offered_load"], strict=True)
+    ]
     out["utilization"] = [fmt(x, "rate") for x in table["rep_utilization"]]
     out["revenue"] = [fmt(x, "currency") for x in table["revenue"]]
+    out["+revenue/rep"] = [fmt(x, "currency") for x in table["marginal_revenue_per_rep"]]
     if "rep_cost" in table:
         out["rep cost"] = [fmt(x, "currency") for x in table["rep_cost"]]
-        out["revenue - rep cost"] = [fmt(x, "currency") for x in table["revenue_minus_rep_cost"]]
-    out[""] = ["<- fewest" if c == answer else "" for c in table.index]
+        out["profit"] = [fmt(x, "currency") for x in table["profit"]]
+    out[""] = [f"<- {n}" if n else "" for n in table["note"]]
     return out
 
 
@@ -288,19 +331,27 @@ def staffing(
         float | None,
         typer.Option(
             help="Fully loaded cost of a rep per year (default: the scenario's "
-            "costs.rep_cost_per_year); adds revenue minus rep cost."
+            "costs.rep_cost_per_year); adds rep cost, profit and the most profitable headcount."
         ),
     ] = None,
+    revenue_basis: BasisOpt = None,
+    booked_within_days: BookedOpt = None,
     sets: SetOpt = None,
     seed: SeedOpt = None,
-    replications: RepsOpt = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            help="The most replications a rep count gets (default: the scenario's "
+            "run.replications); a count whose answer is clear sooner gets fewer."
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """The fewest reps that keep SLA attainment >= --sla-target at the scenario's lead volume,
-    with a table over rep counts."""
+    the most profitable headcount that keeps it, and the current headcount beside them."""
     s = api.load(scenario, sets or [])
     with api.open_executor(executor, workers) as ex:
         result = api.staffing(
@@ -309,24 +360,60 @@ def staffing(
             replications=replications,
             seed=seed,
             rep_cost_per_year=rep_cost_per_year,
+            revenue_basis=revenue_basis,
+            booked_within_days=booked_within_days,
             executor=ex,
             progress=progress_flag(quiet),
         )
     if json_out:
         print_json(result.to_dict())
     else:
-        est = result.erlang.reps
-        print_frame(
-            f"{s.name}: reps for SLA attainment >= {sla_target:.0%} (first touch within "
-            f"{s.sales.sla_hours:g} {s.sales.sla_clock} hours) at "
-            f"{volume(result.prospects_per_week)} prospects/week; {result.replications} "
-            f"replications per rep count, seed {result.seed}; Erlang C estimate: "
-            f"{_reps(est)}"
-            + ("" if result.erlang.exact else " (approximate for this calendar and cadence)"),
-            _staffing_text(result.table, result.reps_needed),
-        )
-        if result.reps_needed is not None:
-            typer.echo(f"reps needed: {result.reps_needed}")
+        _print_staffing(result)
     if result.reps_needed is None:
         echo_err(f"error: no rep count reaches --sla-target {sla_target:g}: {result.reason}")
         raise typer.Exit(2)
+
+
+def _print_staffing(result: api.StaffingResult) -> None:
+    s = result.scenario
+    cost = (
+        f"; a rep costs {money(result.rep_cost_per_year)} a year"
+        if result.rep_cost_per_year > 0
+        else ""
+    )
+    typer.echo(
+        f"{s.name}: headcount for SLA attainment >= {result.sla_target:.0%} (first touch within "
+        f"{_hours(s.sales.sla_hours)} on the {s.sales.sla_clock} clock) at "
+        f"{volume(result.prospects_per_week)} prospects/week{cost}"
+    )
+    typer.echo(
+        f"revenue counted: {result.basis.describe()}; up to {result.replications} replications "
+        f"per rep count on common random numbers, seed {result.seed}"
+    )
+    typer.echo(result.erlang.describe())
+    print_frame("", _staffing_text(result.table))
+    t = result.table
+    current = t.loc[result.current_reps]
+    typer.echo(
+        f"current headcount: {_reps(result.current_reps)}, SLA attainment "
+        f"{fmt(current['sla_attainment'], 'rate')}"
+        + (f", profit {money(current['profit'])}" if "profit" in t else "")
+    )
+    if result.reps_needed is not None:
+        typer.echo(
+            f"reps needed: {result.reps_needed} (the fewest that keep the SLA, by simulation)"
+        )
+    if result.reps_best is not None:
+        best = t.loc[result.reps_best]
+        typer.echo(
+            f"most profitable keeping the SLA: {_reps(result.reps_best)}, profit "
+            f"{money(best['profit'])} (each further rep adds less revenue than it costs)"
+        )
+        if result.reps_best != result.current_reps:
+            change = best["profit"] - current["profit"]
+            typer.echo(
+                f"   against the current {_reps(result.current_reps)}: profit "
+                f"{'+' if change >= 0 else '-'}{money(abs(change))}"
+            )
+    for note in result.notes:
+        echo_err(f"note: {note}")

@@ -1,9 +1,11 @@
-"""Simulate one candidate plan (a lead volume and a rep count) and keep what planning needs.
+"""Simulate candidate plans (a lead volume and a rep count) and keep what planning needs.
 
-Every candidate runs the same replication ids on the same seed, so candidates share their random
-numbers (common random numbers): at a higher ``arrivals.prospects_per_week`` the same seed yields
-the same prospects, arriving earlier, plus new ones, each with the same draws. That makes the
-share of replications that hit a target (almost) monotone in volume, which the quota search needs.
+Every candidate runs replication ids on one seed, so candidates share their random numbers
+(common random numbers): replication r at two volumes sees the same luck, and differences
+between candidates are measured replication by replication. The evaluator remembers every
+(volume, reps, replication) it ran, so a search that returns to a candidate, or needs only a few
+more replications of it, simulates only what is new. It is the one place where planning calls
+`run`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from ..errors import ScenarioWarning
 from ..experiment import run
 from ..model import FunnelRecord
 from ..scenario import Scenario, override
+from .basis import RevenueBasis, counted_revenue
 
+# Per replication: counted revenue (under the plan's basis), every booking, and what capacity and
+# economics need. Names are the run's KPI names except ``revenue`` (the counted one).
 OUTCOME_COLUMNS = (
     "revenue",
     "revenue_all",
@@ -32,58 +37,49 @@ OUTCOME_COLUMNS = (
     "sla_attainment",
     "first_touch_hours_mean",
     "rep_utilization",
+    "marketing_cost",
 )
-
-
-def cohort_revenue(record: FunnelRecord, booked_within_days: float | None = None) -> float:
-    """Revenue won by the counted cohort; with ``booked_within_days`` D, only deals closed by
-    day D (``closed_at <= 24 D`` hours) count."""
-    won = record.won & record.cohort_mqls()
-    if booked_within_days is not None:
-        won &= record.closed_at <= 24.0 * booked_within_days
-    return float(record.amount[won].sum())
 
 
 def planning_kpis(
     record: FunnelRecord,
-    booked_within_days: float | None = None,
+    basis: RevenueBasis,
     month_edges_h: tuple[float, ...] | None = None,
 ) -> dict[str, float]:
-    """Extra KPIs for `run` (top-level, so worker processes can unpickle it): ``revenue_booked``,
-    the cohort revenue closed by day D (all of it without D), and with ``month_edges_h`` the
-    monthly counts flattened as ``monthly_<row>_<bin>`` (rows as in `_monthly_counts`)."""
-    out = {"revenue_booked": cohort_revenue(record, booked_within_days)}
+    """Extra KPIs for `run` (top-level, so worker processes can unpickle it): ``revenue_counted``
+    under ``basis``, and with ``month_edges_h`` the monthly counts flattened as
+    ``monthly_<row>_<bin>`` (rows as in `monthly_counts`)."""
+    out = {"revenue_counted": counted_revenue(record, basis)}
     if month_edges_h is not None:
-        counts = _monthly_counts(record, np.asarray(month_edges_h, float), booked_within_days)
+        counts = monthly_counts(record, np.asarray(month_edges_h, float), basis)
         for (i, j), v in np.ndenumerate(counts):
             out[f"monthly_{i}_{j}"] = float(v)
     return out
 
 
-def _monthly_counts(
-    rec: FunnelRecord, edges_h: np.ndarray, booked_within_days: float | None
-) -> np.ndarray:
-    """Rows: mqls, customers, customers closed in time, revenue closed in time; per period."""
+def monthly_counts(rec: FunnelRecord, edges_h: np.ndarray, basis: RevenueBasis) -> np.ndarray:
+    """Per period of MQL creation (rows): MQLs, their wins, the wins that count under ``basis``,
+    and the revenue that counts."""
     cm = rec.cohort_mqls()
-    deadline = math.inf if booked_within_days is None else 24.0 * booked_within_days
     won = rec.won & cm
-    in_time = won & (rec.closed_at <= deadline)
     bins = edges_h.size - 1
-
-    def hist(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        # The last edge may be +inf (an "after" bin), which np.histogram refuses.
-        idx = np.searchsorted(edges_h, rec.mql_at[mask], side="right") - 1
-        ok = (idx >= 0) & (idx < bins)
-        w = None if weights is None else weights[mask][ok]
-        return np.bincount(idx[ok], weights=w, minlength=bins).astype(float)
-
-    return np.vstack([hist(cm), hist(won), hist(in_time), hist(in_time, rec.amount)])
+    # The last edge may be +inf (a "later" bin), which np.histogram refuses.
+    idx = np.searchsorted(edges_h, rec.mql_at, side="right") - 1
+    inside = (idx >= 0) & (idx < bins)
+    out = np.zeros((4, bins))
+    out[0] = np.bincount(idx[cm & inside], minlength=bins)
+    out[1] = np.bincount(idx[won & inside], minlength=bins)
+    out[2] = np.bincount(idx[basis.counts(rec, won) & inside], minlength=bins)
+    for k in np.unique(idx[won & inside]):
+        out[3, k] = basis.value(rec, won & (idx == k))
+    return out
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """R replications of one candidate: ``frame`` has one row per replication and the columns in
-    `OUTCOME_COLUMNS`; ``monthly`` (periods x 4, summed over replications) when asked for."""
+    """Replications of one candidate: ``frame`` has one row per replication id (index
+    ``replication``) and the columns in `OUTCOME_COLUMNS`; ``monthly`` (4 x periods, summed over
+    the replications) when the evaluator was asked for it."""
 
     prospects_per_week: float
     reps: int
@@ -102,10 +98,16 @@ class Evaluation:
     def p_hit(self, target: float) -> float:
         return self.hits(target) / self.replications
 
+    def values(self, column: str) -> np.ndarray:
+        return self.frame[column].to_numpy(float)
+
     def mean(self, column: str) -> float:
-        x = self.frame[column].to_numpy(float)
+        x = self.values(column)
         x = x[np.isfinite(x)]
         return float(x.mean()) if x.size else math.nan
+
+
+Evaluator = Callable[..., Evaluation]
 
 
 def wilson_interval(hits: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -133,45 +135,65 @@ def make_evaluator(
     seed: int,
     replications: Sequence[int],
     *,
-    booked_within_days: float | None = None,
+    basis: RevenueBasis,
     month_edges_h: Sequence[float] | None = None,
     executor: Any = None,
     progress: bool | None = None,
-) -> Callable[[float, int], Evaluation]:
-    """A memoized ``evaluate(prospects_per_week, reps) -> Evaluation`` on fixed seed and ids."""
-    cache: dict[tuple[float, int], Evaluation] = {}
-    reps_ids = [int(r) for r in replications]
-    edges = None if month_edges_h is None else tuple(float(e) for e in month_edges_h)
-    extra = partial(planning_kpis, booked_within_days=booked_within_days, month_edges_h=edges)
+) -> Evaluator:
+    """``evaluate(prospects_per_week, reps, ids=None) -> Evaluation`` over replication ``ids``
+    (default: ``replications``) on a fixed seed, remembering every replication it ran.
 
-    def evaluate(prospects_per_week: float, reps: int) -> Evaluation:
+    ``evaluate.runs`` counts the replications simulated so far (what a search cost)."""
+    cache: dict[tuple[float, int], dict[int, dict[str, float]]] = {}
+    scenarios: dict[tuple[float, int], Scenario] = {}
+    default_ids = tuple(int(r) for r in replications)
+    edges = None if month_edges_h is None else tuple(float(e) for e in month_edges_h)
+    extra = partial(planning_kpis, basis=basis, month_edges_h=edges)
+    bins = 0 if edges is None else len(edges) - 1
+
+    def evaluate(
+        prospects_per_week: float, reps: int, ids: Sequence[int] | None = None
+    ) -> Evaluation:
         key = (float(prospects_per_week), int(reps))
-        if key in cache:
-            return cache[key]
-        s = quiet_override(base, {"arrivals.prospects_per_week": key[0], "sales.reps": key[1]})
-        kpis = run(
-            s,
-            reps_ids,
-            seed,
-            keep_records=False,
-            progress=progress,
-            executor=executor,
-            extra_kpis=extra,
-        ).kpis
+        wanted = default_ids if ids is None else tuple(int(r) for r in ids)
+        rows = cache.setdefault(key, {})
+        if key not in scenarios:
+            scenarios[key] = quiet_override(
+                base, {"arrivals.prospects_per_week": key[0], "sales.reps": key[1]}
+            )
+        s = scenarios[key]
+        missing = [r for r in wanted if r not in rows]
+        if missing:
+            kpis = run(
+                s,
+                missing,
+                seed,
+                keep_records=False,
+                progress=progress,
+                executor=executor,
+                extra_kpis=extra,
+            ).kpis
+            evaluate.runs += len(missing)
+            for r, row in kpis.iterrows():
+                rows[int(r)] = row.to_dict()
+        picked = [rows[r] for r in wanted]
         frame = pd.DataFrame(
             {
-                "revenue": kpis["revenue_booked"],
-                "revenue_all": kpis["revenue"],
-                **{c: kpis[c] for c in OUTCOME_COLUMNS[2:]},
-            }
+                "revenue": [row["revenue_counted"] for row in picked],
+                "revenue_all": [row["revenue"] for row in picked],
+                **{c: [row[c] for row in picked] for c in OUTCOME_COLUMNS[2:]},
+            },
+            index=pd.Index(wanted, name="replication"),
         ).astype(float)
         monthly = None
         if edges is not None:
-            bins = len(edges) - 1
             monthly = np.array(
-                [[kpis[f"monthly_{i}_{j}"].sum() for j in range(bins)] for i in range(4)]
+                [
+                    [sum(row[f"monthly_{i}_{j}"] for row in picked) for j in range(bins)]
+                    for i in range(4)
+                ]
             )
-        cache[key] = Evaluation(key[0], key[1], s, frame, monthly)
-        return cache[key]
+        return Evaluation(key[0], key[1], s, frame, monthly)
 
+    evaluate.runs = 0  # type: ignore[attr-defined]
     return evaluate

@@ -1,12 +1,13 @@
 """The time-phased plan: MQLs to create month by month, and how much of each month's MQLs can
 still close in time.
 
-Method: simulation, not mean delays. At the plan's volume, each replication's cohort MQLs are
-binned by the calendar month in which they were created; a month's wins count towards the target
-only if the deal closes by the deadline (``--booked-within-days`` D, else the horizon). Every stage
-delay, the queue wait and response-time decay are therefore in it, with their whole distributions:
-the share that closes in time falls to zero for MQLs created less than a sales cycle before the
-deadline, and those are not counted.
+Method: simulation, not mean delays. At the plan's volume, on the fresh replications that check
+the plan, each replication's cohort MQLs are binned by the calendar month in which they were
+created; a month's wins count towards the target as the plan's revenue basis says (booked: the
+deal closes by day D; recognised: what is billed by the horizon; all bookings: every win). Every
+stage delay, the queue wait and response-time decay are therefore in it, with their whole
+distributions: the share that counts falls to zero for MQLs created less than a sales cycle
+before the deadline. The schedule is a view of the plan; it never changes what counts.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ def month_edges(s: Scenario, deadline_days: float) -> tuple[np.ndarray, list[str
 
 def monthly_frame(totals: np.ndarray, replications: int, labels: list[str]) -> pd.DataFrame:
     """Per month of MQL creation, means per replication: ``mqls`` (to create), ``customers`` (their
-    wins, whenever they close), ``customers_in_time`` and ``revenue_in_time`` (closed by the
-    deadline), ``share_in_time`` (in-time wins / wins) and the running total of in-time revenue."""
+    wins, whenever they close), ``customers_in_time`` and ``revenue_in_time`` (the wins and the
+    revenue that count under the plan's basis), ``share_in_time`` (counted wins / wins) and the
+    running total of counted revenue."""
     mean = np.asarray(totals, float) / replications
     out = pd.DataFrame(mean.T, columns=list(COLUMNS), index=pd.Index(labels, name="month"))
     with np.errstate(invalid="ignore", divide="ignore"):

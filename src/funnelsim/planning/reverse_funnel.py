@@ -1,9 +1,11 @@
 """The deterministic reverse funnel every planner knows, and the delay arithmetic around it.
 
-``customers = target / mean deal size``, then up the funnel dividing by each stage's nominal rate,
-then spread over the weeks whose leads can still close in time. It ignores variance (it hits the
-target about half the time), capacity, and response-time decay. `quota` starts from it and shows it
-beside the simulated answer.
+``customers = target / counted value of a deal``, then up the funnel dividing by each stage's
+nominal rate, then spread over the weeks whose leads can still close in time. It ignores variance
+(it hits the target about half the time), capacity, and response-time decay. `quota` starts from
+it and shows it beside the simulated answer. What counts is the plan's `RevenueBasis`: a booking
+counts at its contract value; recognised recurring revenue only for the months billed by the
+horizon.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..model.channels import channel_mix
 from ..model.sales import cadence_offsets
 from ..scenario import Scenario
 from ..scenario.checks import effective_mql_rate
+from .basis import RevenueBasis, resolve_basis
+
+_MONTH_DAYS = 365.0 / 12.0
 
 # Funnel order, prospects first: (stage reached, what the rate into it is called in the scenario).
 STAGES = (
@@ -64,18 +69,29 @@ def cohort_weeks(s: Scenario) -> float:
 @dataclass(frozen=True)
 class ReverseFunnel:
     """The deterministic answer. ``prospects_per_week`` is ``inf`` when, by mean delays, no lead
-    of the cohort closes by ``booked_within_days``."""
+    of the cohort closes in time to count. ``value_share`` is the share of a deal's contract value
+    that counts (below 1 only for recognised recurring revenue: the months billed by then)."""
 
     target_revenue: float
     mean_deal_size: float
     rates: dict[str, float]
     lead_to_close_days: float
     weeks: float
-    booked_within_days: float | None
+    basis: RevenueBasis
+    value_share: float = 1.0
+
+    @property
+    def booked_within_days(self) -> float | None:
+        return self.basis.by_day if self.basis.kind == "booked" else None
+
+    @property
+    def counted_value_per_deal(self) -> float:
+        return self.mean_deal_size * self.value_share
 
     @property
     def customers(self) -> float:
-        return self.target_revenue / self.mean_deal_size
+        v = self.counted_value_per_deal
+        return self.target_revenue / v if v > 0 else math.inf
 
     @property
     def lead_to_customer_rate(self) -> float:
@@ -109,8 +125,10 @@ class ReverseFunnel:
     def to_dict(self) -> dict:
         t = self.table()
         return {
-            "customers": self.customers,
+            "revenue_basis": self.basis.to_dict(),
+            "customers": _finite(self.customers),
             "mean_deal_size": self.mean_deal_size,
+            "value_share": self.value_share,
             "lead_to_customer_rate": self.lead_to_customer_rate,
             "lead_to_close_days": self.lead_to_close_days,
             "weeks": self.weeks,
@@ -128,26 +146,40 @@ def _finite(x: float) -> float | None:
 
 
 def reverse_funnel(
-    scenario: Scenario, target_revenue: float, booked_within_days: float | None = None
+    scenario: Scenario,
+    target_revenue: float,
+    booked_within_days: float | None = None,
+    *,
+    revenue_basis: str | RevenueBasis | None = None,
 ) -> ReverseFunnel:
-    """Target / mean deal size / product of nominal stage rates, spread over the cohort weeks.
+    """Target / counted value of a deal / product of nominal stage rates, spread over the weeks
+    of arrivals whose deals count.
 
-    With ``booked_within_days`` D, only leads arriving by D minus the mean lead-to-close time
-    count, as in the time-phased calculator ("leads in month t close in month t + cycle").
+    ``revenue_basis`` (default ``booked``, by ``booked_within_days`` or else the horizon; see
+    `resolve_basis`): with a day D, only leads arriving by D minus the mean lead-to-close time
+    count, as in the time-phased calculator ("leads in month t close in month t + cycle"). For
+    recognised recurring revenue a deal closing at day t counts ``(D - t) / 365`` of its annual
+    value (billed monthly to D), averaged over the deals that close in time.
     """
     s = scenario
+    b = resolve_basis(s, revenue_basis, booked_within_days)
     cycle = mean_lead_to_close_days(s)
     end = s.run.horizon_days
-    if booked_within_days is not None:
-        end = min(end, booked_within_days - cycle)
+    if b.by_day is not None:
+        end = min(end, b.by_day - cycle)
     weeks = max(0.0, end - s.run.warmup_days) / 7.0
+    share = 1.0
+    if b.kind == "recognized" and s.deals.revenue == "recurring" and b.by_day is not None:
+        # Closes spread evenly over [warmup + cycle, D]: on average half that span is billed.
+        share = max(0.0, b.by_day - s.run.warmup_days - cycle) / 2.0 / 365.0
     return ReverseFunnel(
         target_revenue=float(target_revenue),
         mean_deal_size=s.deals.deal_size.mean,
         rates=stage_rates(s),
         lead_to_close_days=cycle,
         weeks=weeks,
-        booked_within_days=booked_within_days,
+        basis=b,
+        value_share=share,
     )
 
 
@@ -195,8 +227,34 @@ def _mql_delay_mean(s: Scenario) -> float:
 def in_time_share(s: Scenario, deadline_days: float, samples: int = 20000, seed: int = 0) -> float:
     """Share of the cohort's won deals that close by ``deadline_days``, from the stage delays
     (arrival over the cohort window by the scenario's arrival profile; no queue wait)."""
-    if deadline_days <= s.run.warmup_days:
+    close = _close_day_samples(s, samples, seed)
+    return 0.0 if close is None else float(np.mean(close <= deadline_days))
+
+
+def counted_share(s: Scenario, basis: RevenueBasis, samples: int = 20000, seed: int = 0) -> float:
+    """Expected counted value of a cohort deal, as a share of its contract value, from the stage
+    delays (no queue wait): 1 for all bookings, the in-time share for bookings by day D, and for
+    recognised revenue the share closed before D (one-time) or the expected months billed by D
+    over 12 (recurring, churn included; above 1 when D leaves more than a year of billing)."""
+    if basis.kind == "all-bookings" or basis.by_day is None:
+        return 1.0
+    close = _close_day_samples(s, samples, seed)
+    if close is None:
         return 0.0
+    if basis.kind == "booked":
+        return float(np.mean(close <= basis.by_day))
+    before = close < basis.by_day
+    if s.deals.revenue != "recurring":
+        return float(np.mean(before))
+    months = np.where(before, np.ceil((basis.by_day - close) / _MONTH_DAYS), 0.0)
+    c = s.deals.monthly_churn
+    billed = months if c <= 0 else (1.0 - (1.0 - c) ** months) / c
+    return float(np.mean(billed)) / 12.0
+
+
+def _close_day_samples(s: Scenario, samples: int, seed: int) -> np.ndarray | None:
+    """Close days of cohort leads that win: arrival (by the arrival profile over the cohort
+    window) plus the stage delays; None when the window is empty."""
     delay = lead_to_close_samples(s, samples, seed)
     days = math.ceil(s.run.horizon_days)
     weight = daily_multipliers(s, days)
@@ -206,10 +264,10 @@ def in_time_share(s: Scenario, deadline_days: float, samples: int = 20000, seed:
     overlap = np.clip(np.minimum(day + 1, hi) - np.maximum(day, lo), 0.0, None)
     weight = weight * overlap
     if weight.sum() <= 0:
-        return 0.0
+        return None
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0xA77,)))
     pick = rng.choice(days, size=samples, p=weight / weight.sum())
     start = np.maximum(day[pick], lo)
     end = np.minimum(day[pick] + 1, hi)
     arrival = start + rng.random(samples) * (end - start)
-    return float(np.mean(arrival + delay <= deadline_days))
+    return arrival + delay

@@ -1,322 +1,136 @@
-"""How many reps keep the follow-up SLA at a lead volume: an Erlang C estimate, then simulation.
+"""Staffing: how many reps, by the SLA and by the money.
 
-The estimate treats rep time as an M/M/c queue of contact attempts. It is exact for the contract's
-M/M/c reduction (24/7, one attempt, everyone reached, exponential handling) and an approximation
-otherwise: ``availability`` < 1 is folded in by running the clock only while reps are available
-(demand divided by ``availability * open_fraction``), re-attempts count as extra arrivals, and
-leads never worked (``coverage`` < 1) count as breaches. A business calendar adds the backlog
-term that dominates it in practice: the leads handed off during a closed stretch of G hours
-(lam_first * G of them) all wait for the opening, and only as many as the reps can first-touch
-within the SLA (reps * availability * sla_hours / mean handling) meet it; Erlang C covers the
-leads handed off while the doors are open. Arrivals are taken as uniform over the week. The
-simulation then steps the rep count on common random numbers until ``sla_attainment`` reaches
-the target.
+Two recommendations at a lead volume: the fewest reps that keep ``sla_attainment`` at the target
+(the SLA answer), and the headcount at or above it that earns the most: counted revenue minus rep
+cost and marketing cost (the economic answer: each rep beyond the SLA's fewest must bring in more
+revenue than it costs). The table always holds the current headcount, so "what would change"
+reads off it, with revenue, rep cost, profit and the marginal revenue per added rep against the
+row above (paired on common random numbers). The Erlang C estimate says where to start; it is
+exact only on the M/M/c reduction (`erlang`), and the simulation decides.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..distributions import Exponential
 from ..errors import UsageError
 from ..experiment.stats import json_number, mean_ci
-from ..queueing import mmc_wait_within, servers_for_wait_within
 from ..scenario import Scenario
-from ..scenario.checks import company_calendar, effective_mql_rate, mean_attempts
+from ..scenario.checks import offered_load
+from .basis import RevenueBasis, resolve_basis
+from .erlang import ErlangEstimate, check_sla_target, erlang_reps
 from .evaluation import Evaluation, make_evaluator
+from .headcount import Headcount, fewest_for_sla, most_profitable
 from .reverse_funnel import cohort_weeks
-
-# The simulated search stops stepping up once a further rep raises attainment by less than this
-# while still short of the target (a plateau set by the calendar or coverage, not by headcount).
-_PLATEAU = 0.002
-
-
-@dataclass(frozen=True)
-class ErlangEstimate:
-    """The M/M/c staffing estimate. ``reps`` is None when no headcount can reach the target
-    (``sla_target`` above ``sales.coverage``: leads never worked always breach)."""
-
-    reps: int | None
-    attempts_per_hour: float
-    service_rate_per_hour: float
-    available_share: float
-    sla_hours_available: float
-    wait_target: float
-    exact: bool
-    first_touches_per_hour: float = 0.0
-    closed_gaps_hours: tuple[float, ...] = ()
-    backlog_per_rep: float = 0.0  # first touches one rep makes within the SLA after opening
-
-    def attainment(self, reps: int, coverage: float) -> float:
-        """The estimate's predicted ``sla_attainment`` with ``reps`` reps."""
-        lam = self.attempts_per_hour / self.available_share
-        open_share = 1.0 - sum(self.closed_gaps_hours) / 168.0
-        in_hours = open_share * mmc_wait_within(
-            self.sla_hours_available, lam, self.service_rate_per_hour, reps
-        )
-        # Each closed stretch leaves lam_first * G leads for the opening; at most
-        # reps * backlog_per_rep of them are touched within the SLA.
-        waiting = [self.first_touches_per_hour * g for g in self.closed_gaps_hours]
-        served = sum(min(b, reps * self.backlog_per_rep) for b in waiting)
-        backlog = served / (self.first_touches_per_hour * 168.0) if waiting and served else 0.0
-        return coverage * (in_hours + backlog)
-
-    def to_dict(self) -> dict:
-        def finite(x: float) -> float | None:
-            return x if math.isfinite(x) else None
-
-        return {
-            "reps": self.reps,
-            "attempts_per_hour": finite(self.attempts_per_hour),
-            "service_rate_per_hour": finite(self.service_rate_per_hour),
-            "available_share": self.available_share,
-            "exact": self.exact,
-        }
-
-
-def worked_mqls_per_week(s: Scenario, prospects_per_week: float | None = None) -> float:
-    """MQLs per week that reach the reps' queue: volume * mql_rate * acceptance * coverage."""
-    v = s.arrivals.prospects_per_week if prospects_per_week is None else prospects_per_week
-    return v * effective_mql_rate(s) * s.handoff.acceptance_rate * s.sales.coverage
-
-
-def erlang_reps(
-    scenario: Scenario, sla_target: float = 0.9, prospects_per_week: float | None = None
-) -> ErlangEstimate:
-    """Erlang C quick estimate of the fewest reps with ``sla_attainment >= sla_target``.
-
-    Arrivals: worked MQLs per hour times the mean attempts per worked lead; service: the mean
-    handling time; the clock runs only while reps are available (see the module docstring)."""
-    s = scenario
-    _check_sla_target(sla_target)
-    attempts = mean_attempts(s.sales.contact_rate, s.sales.attempts)
-    lam = worked_mqls_per_week(s, prospects_per_week) / 168.0 * attempts
-    mu = 60.0 / s.sales.handling_minutes.mean if s.sales.handling_minutes.mean > 0 else math.inf
-    share = s.sales.availability * company_calendar(s).open_fraction()
-    if s.sales.sla_clock == "business":
-        t = s.sales.sla_hours * s.sales.availability
-    else:
-        t = s.sales.sla_hours * share
-    coverage = s.sales.coverage
-    wait_target = sla_target / coverage if coverage > 0 else math.inf
-    exact = (
-        share == 1.0
-        and s.sales.queue == "fifo"
-        and s.arrivals.weekday_profile is None
-        and s.arrivals.monthly_seasonality is None
-        and s.sales.attempts == 1
-        and s.sales.contact_rate == 1.0
-        and isinstance(s.sales.handling_minutes, Exponential)
-    )
-    cal = company_calendar(s)
-    gaps = _closed_gaps(cal.starts, cal.ends) if not cal.always_open else ()
-    lam_first = worked_mqls_per_week(s, prospects_per_week) / 168.0
-    per_rep = (
-        s.sales.availability * s.sales.sla_hours / (1.0 / mu) if math.isfinite(mu) else math.inf
-    )
-    est = ErlangEstimate(
-        reps=None,
-        attempts_per_hour=lam,
-        service_rate_per_hour=mu,
-        available_share=share,
-        sla_hours_available=t,
-        wait_target=wait_target,
-        exact=exact,
-        first_touches_per_hour=lam_first,
-        closed_gaps_hours=gaps,
-        backlog_per_rep=per_rep,
-    )
-    reps = None
-    if wait_target <= 1.0:
-        if lam <= 0 or not math.isfinite(mu):
-            reps = 1
-        elif not gaps:
-            # P(W <= t) < 1 for every finite c, so a target of exactly 1 is read as 1 - 1e-6.
-            reps = servers_for_wait_within(t, min(wait_target, 1.0 - 1e-6), lam / share, mu)
-        else:
-            reps = _fewest(lambda c: est.attainment(c, 1.0) >= min(wait_target, 1.0 - 1e-6))
-    return dataclasses.replace(est, reps=reps)
-
-
-def _closed_gaps(starts: tuple[float, ...], ends: tuple[float, ...]) -> tuple[float, ...]:
-    """Lengths of the closed stretches of a weekly calendar, wrapping over the week's end."""
-    gaps = [b - a for a, b in zip(ends, starts[1:], strict=False)]
-    gaps.append(starts[0] + 168.0 - ends[-1])
-    return tuple(g for g in gaps if g > 0)
-
-
-def _fewest(enough: Callable[[int], bool], limit: int = 100_000) -> int | None:
-    """The smallest c >= 1 with ``enough(c)`` (monotone), by doubling then bisection."""
-    hi = 1
-    while not enough(hi):
-        hi *= 2
-        if hi > limit:
-            return None
-    lo = hi // 2 + 1 if hi > 1 else 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if enough(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
-
-
-def _check_sla_target(sla_target: float) -> None:
-    if not (0.0 < sla_target <= 1.0) or not math.isfinite(sla_target):
-        raise UsageError(f"--sla-target must be in (0, 1], e.g. 0.9 (given: {sla_target!r})")
-
-
-@dataclass(frozen=True)
-class RepsSearch:
-    """What the simulated rep search found: ``reps_needed`` (None: not reachable, ``reason``
-    says why) and every evaluated rep count."""
-
-    reps_needed: int | None
-    evaluations: dict[int, Evaluation]
-    reason: str = ""
-
-
-def search_reps(
-    evaluate: Callable[[float, int], Evaluation],
-    prospects_per_week: float,
-    sla_target: float,
-    start: int,
-    span: tuple[int, int] = (0, 0),
-    max_reps: int | None = None,
-) -> RepsSearch:
-    """Fewest reps whose mean ``sla_attainment`` over the replications is >= ``sla_target``.
-
-    Evaluates ``start - span[0] .. start + span[1]``, then steps down while the lowest still
-    meets the target, or up (secant steps on attainment, then bisecting) until one does. Stops
-    at a plateau (a rep adds less than 0.2 points) or at ``max_reps``."""
-    cap = max_reps if max_reps is not None else max(4 * start, start + 50)
-    done: dict[int, Evaluation] = {}
-
-    def att(c: int) -> float:
-        if c not in done:
-            done[c] = evaluate(prospects_per_week, c)
-        return done[c].mean("sla_attainment")
-
-    def meets(c: int) -> bool:
-        a = att(c)
-        return math.isfinite(a) and a >= sla_target
-
-    for c in range(max(1, start - span[0]), start + span[1] + 1):
-        att(c)
-    low = min(done)
-    while low > 1 and meets(low):
-        low -= 1
-        att(low)
-    ok = [c for c in done if meets(c)]
-    if ok:
-        return RepsSearch(min(ok), dict(sorted(done.items())))
-    c = max(done)
-    below = c - 1 if c - 1 in done else None
-    while True:
-        gap = sla_target - att(c)
-        slope = (att(c) - att(below)) / (c - below) if below is not None else 0.0
-        # Secant step towards the target when attainment is rising, else a cautious one.
-        if slope > 0:
-            step = min(max(1, math.ceil(gap / slope)), max(1, c))
-        else:
-            step = 1 if gap < 0.05 else max(1, c // 4)
-        nxt = min(c + step, cap)
-        if nxt == c:
-            return RepsSearch(None, dict(sorted(done.items())), _no_reps_reason(att(c), c, cap))
-        if meets(nxt):
-            lo, hi = c, nxt
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                lo, hi = (lo, mid) if meets(mid) else (mid, hi)
-            return RepsSearch(hi, dict(sorted(done.items())))
-        if (att(nxt) - att(c)) / (nxt - c) < _PLATEAU:
-            return RepsSearch(
-                None,
-                dict(sorted(done.items())),
-                f"sla_attainment plateaus at {att(nxt):.1%} ({nxt} reps): more reps do not raise "
-                "it, so the calendar (leads handed off while reps are off shift), "
-                "sales.sla_hours or sales.coverage binds, not headcount",
-            )
-        below, c = c, nxt
-
-
-def _no_reps_reason(att: float, reps: int, cap: int) -> str:
-    return f"sla_attainment is {att:.1%} at {reps} reps, the most tried (limit {cap})"
 
 
 @dataclass(frozen=True)
 class StaffingResult:
-    """The staffing answer: ``reps_needed`` (None when no headcount reaches the target, with
-    ``reason``), the Erlang estimate, and ``table`` (one row per rep count tried)."""
+    """The staffing answer: ``reps_needed`` (fewest for the SLA; None when no headcount reaches
+    it, with ``reason``), ``reps_best`` (the most profitable headcount that keeps the SLA; None
+    without a rep cost or without an SLA answer), the current headcount, the Erlang estimate, and
+    ``table`` (one row per rep count tried)."""
 
     scenario: Scenario
     sla_target: float
     prospects_per_week: float
     reps_needed: int | None
+    reps_best: int | None
+    current_reps: int
     erlang: ErlangEstimate
     table: pd.DataFrame
     replications: int
     seed: int
+    basis: RevenueBasis
     rep_cost_per_year: float = 0.0
     reason: str = ""
-    booked_within_days: float | None = field(default=None)
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def booked_within_days(self) -> float | None:
+        return self.basis.by_day if self.basis.kind == "booked" else None
 
     def to_dict(self) -> dict:
-        """The contract's ``staffing --json`` document (plus the estimate and settings)."""
+        """The contract's ``staffing --json`` document (plus the economics and settings)."""
         rows = []
         for reps, r in self.table.iterrows():
-            row = {"reps": int(reps)}
-            row.update({k: json_number(v) for k, v in r.items()})
+            row: dict[str, Any] = {"reps": int(reps)}
+            row.update({k: v if isinstance(v, str) else json_number(v) for k, v in r.items()})
             rows.append(row)
         return {
             "scenario": self.scenario.name,
             "sla_target": self.sla_target,
             "reps_needed": self.reps_needed,
+            "reps_best": self.reps_best,
+            "current_reps": self.current_reps,
             "prospects_per_week": self.prospects_per_week,
+            "revenue_basis": self.basis.to_dict(),
+            "decided_by": "simulation",
             "erlang_estimate": self.erlang.to_dict(),
             "replications": self.replications,
             "seed": self.seed,
             "rep_cost_per_year": self.rep_cost_per_year,
             "reason": self.reason or None,
+            "notes": list(self.notes),
             "table": rows,
         }
 
 
 def staffing_table(
     s: Scenario,
-    evaluations: dict[int, Evaluation],
+    rows: dict[int, Evaluation],
     erlang: ErlangEstimate,
     rep_cost_per_year: float = 0.0,
+    marks: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """Per rep count: SLA attainment (mean and 95% CI), the Erlang prediction, mean first-touch
-    wait, utilization, revenue; with a rep cost, the cost over the cohort window and revenue
-    minus it."""
-    rows = []
+    """Per rep count (ascending): replications, SLA attainment (mean, 95% CI), the Erlang
+    prediction, mean first-touch wait, utilization, offered load, counted revenue, marginal
+    revenue per added rep against the row above (paired over their common replications), and
+    with a rep cost: rep cost over the cohort window, marketing cost and profit. ``marks`` labels
+    rows."""
     years = cohort_weeks(s) * 7.0 / 365.0
-    for c, ev in sorted(evaluations.items()):
-        mean, lo, hi, _ = mean_ci(ev.frame["sla_attainment"].to_numpy(float))
+    out = []
+    prev: tuple[int, Evaluation] | None = None
+    for c, ev in sorted(rows.items()):
+        mean, lo, hi, _ = mean_ci(ev.values("sla_attainment"))
         row = {
             "reps": c,
+            "replications": ev.replications,
             "sla_attainment": mean,
             "sla_ci_low": lo,
             "sla_ci_high": hi,
-            "erlang_sla_attainment": erlang.attainment(c, s.sales.coverage),
+            "erlang_sla_attainment": erlang.attainment(c),
             "first_touch_hours_mean": ev.mean("first_touch_hours_mean"),
             "rep_utilization": ev.mean("rep_utilization"),
+            "offered_load": offered_load(ev.scenario),
             "revenue": ev.mean("revenue"),
+            "marginal_revenue_per_rep": math.nan,
         }
+        if prev is not None:
+            row["marginal_revenue_per_rep"] = _paired_gain(prev, (c, ev))
         if rep_cost_per_year > 0:
             row["rep_cost"] = c * rep_cost_per_year * years
-            row["revenue_minus_rep_cost"] = row["revenue"] - row["rep_cost"]
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("reps")
+            row["marketing_cost"] = ev.mean("marketing_cost")
+            row["profit"] = row["revenue"] - row["rep_cost"] - row["marketing_cost"]
+        row["note"] = (marks or {}).get(c, "")
+        out.append(row)
+        prev = (c, ev)
+    return pd.DataFrame(out).set_index("reps")
+
+
+def _paired_gain(before: tuple[int, Evaluation], after: tuple[int, Evaluation]) -> float:
+    """Mean counted-revenue gain per added rep, over the replications both rows ran."""
+    (c0, e0), (c1, e1) = before, after
+    common = e0.frame.index.intersection(e1.frame.index)
+    if common.empty:
+        return math.nan
+    gain = e1.frame.loc[common, "revenue"].to_numpy() - e0.frame.loc[common, "revenue"].to_numpy()
+    return float(np.mean(gain)) / (c1 - c0)
 
 
 def staffing(
@@ -326,26 +140,28 @@ def staffing(
     prospects_per_week: float | None = None,
     replications: int | None = None,
     seed: int | None = None,
+    revenue_basis: str | RevenueBasis | None = None,
     booked_within_days: float | None = None,
     rep_cost_per_year: float | None = None,
-    span: tuple[int, int] = (2, 3),
     executor: Any = None,
     progress: bool | None = None,
 ) -> StaffingResult:
     """The fewest reps that keep ``sla_attainment >= sla_target`` at a lead volume (default: the
-    scenario's), with a table over rep counts from the Erlang estimate minus ``span[0]`` to plus
-    ``span[1]``, widened to cover the answer and the counts from two below it to one above.
+    scenario's), and the most profitable headcount that keeps it, by simulation.
 
-    ``rep_cost_per_year`` (default: the scenario's ``costs.rep_cost_per_year``; 0: no cost
-    columns) adds the reps' cost over the cohort window
-    and revenue minus that cost. Raises `UsageError` when ``sla_target`` exceeds
+    Revenue is counted by ``revenue_basis`` (``booked`` by ``booked_within_days`` or the
+    horizon, the default; ``all-bookings``; ``recognized``). ``rep_cost_per_year`` (default: the
+    scenario's ``costs.rep_cost_per_year``; 0: no economics) prices a rep over the cohort window.
+    ``replications`` (default: the scenario's) is the most any rep count gets; a count whose
+    decision is clear earlier gets fewer. Raises `UsageError` when ``sla_target`` exceeds
     ``sales.coverage`` (never-worked leads always breach).
     """
     s = scenario
-    _check_sla_target(sla_target)
+    check_sla_target(sla_target)
     cost = _check_cost(
         s.costs.rep_cost_per_year if rep_cost_per_year is None else rep_cost_per_year
     )
+    basis = resolve_basis(s, revenue_basis, booked_within_days)
     if sla_target > s.sales.coverage:
         raise UsageError(
             f"--sla-target {sla_target:g} cannot be met by any number of reps: sales.coverage = "
@@ -358,36 +174,75 @@ def staffing(
     if r < 1:
         raise UsageError(f"--replications must be >= 1 (given: {r})")
     est = erlang_reps(s, sla_target, volume)
-    evaluate = make_evaluator(
-        s,
-        seed,
-        range(r),
-        booked_within_days=booked_within_days,
-        executor=executor,
-        progress=progress,
-    )
-    start = est.reps if est.reps is not None else s.sales.reps
-    found = search_reps(evaluate, volume, sla_target, start, span)
-    evaluations = dict(found.evaluations)
-    if found.reps_needed is not None:
-        # Show the neighbourhood of the answer even when the estimate was far from it.
-        for c in range(max(1, found.reps_needed - 2), found.reps_needed + 2):
-            if c not in evaluations:
-                evaluations[c] = evaluate(volume, c)
-    table = staffing_table(s, evaluations, est, cost)
+    evaluate = make_evaluator(s, seed, range(r), basis=basis, executor=executor, progress=progress)
+    hc = Headcount(evaluate, volume, tuple(range(r)))
+    result = search_staffing(hc, s, sla_target, est, cost)
     return StaffingResult(
         scenario=s,
         sla_target=sla_target,
         prospects_per_week=volume,
-        reps_needed=found.reps_needed,
+        reps_needed=result.reps_needed,
+        reps_best=result.reps_best,
+        current_reps=s.sales.reps,
         erlang=est,
-        table=table,
+        table=staffing_table(s, hc.rows, est, cost, result.marks),
         replications=r,
         seed=seed,
+        basis=basis,
         rep_cost_per_year=cost,
-        reason=found.reason,
-        booked_within_days=booked_within_days,
+        reason=result.reason,
+        notes=result.notes,
     )
+
+
+@dataclass(frozen=True)
+class StaffingSearch:
+    reps_needed: int | None
+    reps_best: int | None
+    reason: str
+    marks: dict[int, str]
+    notes: tuple[str, ...]
+
+
+def search_staffing(
+    hc: Headcount,
+    s: Scenario,
+    sla_target: float,
+    est: ErlangEstimate,
+    cost_per_year: float,
+    economics: bool = True,
+) -> StaffingSearch:
+    """Both searches on ``hc``: the SLA's fewest from the Erlang estimate (or the current
+    headcount when it has none), then, with a rep cost, the most profitable count at or above
+    it. The current headcount is always evaluated."""
+    current = s.sales.reps
+    hc.row(current)
+    start = est.reps if est.reps is not None else current
+    sla = fewest_for_sla(hc, sla_target, start, est.attainment)
+    marks = {current: "current"}
+    notes: list[str] = []
+    best = None
+    if sla.reps_needed is not None:
+        marks[sla.reps_needed] = _join(marks.get(sla.reps_needed), "fewest for SLA")
+        hc.row(max(1, sla.reps_needed - 1))  # the count that just misses, for the table
+        if economics and cost_per_year > 0:
+            per_rep = cost_per_year * cohort_weeks(s) * 7.0 / 365.0
+            best, settled = most_profitable(hc, sla.reps_needed, per_rep)
+            marks[best] = _join(marks.get(best), "most profitable with SLA")
+            if not settled:
+                notes.append(
+                    f"every rep up to {best} still paid for itself; the search stopped there"
+                )
+        elif economics:
+            notes.append(
+                "no rep cost (costs.rep_cost_per_year or --rep-cost-per-year): the most "
+                "profitable headcount is not defined"
+            )
+    return StaffingSearch(sla.reps_needed, best, sla.reason, marks, tuple(notes))
+
+
+def _join(a: str | None, b: str) -> str:
+    return b if not a else f"{a}, {b}"
 
 
 def _check_cost(rep_cost_per_year: float) -> float:

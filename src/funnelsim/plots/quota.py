@@ -29,8 +29,9 @@ def quota_curve(
     ``table``: one row per candidate volume, column ``x`` (prospects per week) and column ``y``
     (the hit probability, 0-1); optional ``ci_low`` and ``ci_high`` columns draw an uncertainty
     band. Or a quota plan (an object with ``.search``, as `funnelsim.quota` returns): its
-    candidates at the plan's rep count, with Wilson intervals, and its confidence, volume and
-    target as defaults. ``target`` (revenue) only goes into the subtitle. Returns the Figure.
+    candidates at the plan's rep count (not the pilot's), with Wilson intervals, and its
+    confidence, volume and target as defaults. ``target`` (revenue) only goes into the
+    subtitle. Returns the Figure.
     """
     if not isinstance(table, pd.DataFrame) and hasattr(table, "search"):
         plan = table
@@ -88,6 +89,8 @@ def _plan_table(plan: Any, x: str, y: str) -> pd.DataFrame:
     search = plan.search
     if "reps" in search.columns:
         search = search[search["reps"] == plan.reps]
+    if "phase" in search.columns:  # the pilot's few replications are not the plan's
+        search = search[search["phase"] != "pilot"]
     table = search.groupby(x, as_index=False)[y].mean()
     n = int(plan.replications)
     bounds = [_wilson(round(p * n), n) for p in table[y]]
