@@ -3,9 +3,10 @@
 from .attribution import Attribution, attribute, lever_groups
 from .compare import Comparison, compare
 from .design import grid_points, latin_hypercube, read_points
+from .engine import replicate
 from .executors import SerialExecutor, open_executor
 from .precision import PrecisionReport
-from .replications import RunResult, replicate, run
+from .replications import RunResult, run
 from .stats import mean_ci, summarize
 from .sweep import SweepResult, load_sweep, sweep
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..model import FunnelRecord
 from ..scenario import Scenario
+from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
 from .replications import (
     RunResult,
@@ -119,8 +120,6 @@ def compare(
     or ``max_replications`` (default 100) is reached. The first batch is ``replications``
     (default 10); ``comparison.precision`` reports the count reached.
     """
-    from .engine import Job, execute
-
     seed = baseline.run.seed if seed is None else int(seed)
     precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
     settings = plan(

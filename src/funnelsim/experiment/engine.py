@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
-from ..model import FunnelRecord
+from ..model import FunnelRecord, simulate
+from ..results import compute_kpis
 from ..scenario import Scenario
 from .executors import (
     ExecutorLike,
@@ -56,6 +57,12 @@ class Outcome:
     error: str | None = None
 
 
+def replicate(scenario: Scenario, seed: int, replication: int, keep_record: bool = False):
+    """One replication: ``(kpis, record or None)``. Top-level so that executors can pickle it."""
+    rec = simulate(scenario, seed, replication)
+    return compute_kpis(rec), (rec if keep_record else None)
+
+
 def run_chunk(
     scenario: Scenario,
     seed: int,
@@ -70,8 +77,6 @@ def run_chunk(
     With ``capture_errors`` a failing replication becomes an `Outcome` carrying its message
     (failures are data); otherwise the exception propagates to the caller.
     """
-    from .replications import replicate  # replications imports this module
-
     out = []
     for r in replications:
         try:

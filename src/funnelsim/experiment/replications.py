@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..model import FunnelRecord, simulate
-from ..results import KPI_NAMES, attempts_frame, compute_kpis, ledger_frame
+from ..model import FunnelRecord
+from ..results import KPI_NAMES, attempts_frame, ledger_frame
 from ..scenario import Scenario
+from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
 from .stats import json_number, summarize
 
@@ -75,12 +76,6 @@ class RunResult:
         return doc
 
 
-def replicate(scenario: Scenario, seed: int, replication: int, keep_record: bool = False):
-    """One replication: ``(kpis, record or None)``. Top-level so that executors can pickle it."""
-    rec = simulate(scenario, seed, replication)
-    return compute_kpis(rec), (rec if keep_record else None)
-
-
 def run(
     scenario: Scenario,
     replications: int | Sequence[int] | None = None,
@@ -111,8 +106,6 @@ def run(
     (default revenue) has a 95% CI within ±precision of its mean, or ``max_replications``
     (default 100) is reached; ``result.precision`` reports the count reached.
     """
-    from .engine import Job, execute  # the engine runs `replicate`, defined here
-
     seed = scenario.run.seed if seed is None else int(seed)
     precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
     settings = plan(

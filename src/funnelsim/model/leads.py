@@ -113,6 +113,11 @@ class LeadSource:
         )
 
     @property
+    def tail_cap_h(self) -> float:
+        """No arrival is simulated after this."""
+        return self.plan.tail_cap_h
+
+    @property
     def next_start(self) -> float:
         """When the next undrawn chunk starts (inf once the tail cap is reached)."""
         start = self._next * CHUNK_H

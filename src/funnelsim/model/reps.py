@@ -8,6 +8,7 @@ longest-idle rep on shift now, else the one whose shift starts soonest.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..calendar import WEEK as WEEK_H
 from ..calendar import WeekCalendar
 from ..scenario import Scenario
 from ..scenario.checks import company_calendar
@@ -72,6 +74,51 @@ class RepCalendar:
             if hi > lo:
                 hours -= float(self.week.open_hours_between(np.asarray(lo), np.asarray(hi)))
         return hours
+
+
+class ShiftTable:
+    """A rep's open stretches laid out once, in absolute hours, over [0, span): a look-up is one
+    bisection instead of week arithmetic and a vacation check (`RepCalendar.shift` answers
+    beyond the span)."""
+
+    __slots__ = ("_starts", "_ends", "_cal", "_last")
+
+    def __init__(self, cal: RepCalendar, span_h: float) -> None:
+        self._cal = cal
+        week, away = cal.week, cal.away_days
+        pattern = [
+            (a - week.offset, b - week.offset) for a, b in zip(week.starts, week.ends, strict=True)
+        ]
+        starts: list[float] = []
+        ends: list[float] = []
+        for w in range(int(span_h // WEEK_H) + 2):
+            for a, b in pattern:
+                a, b = a + WEEK_H * w, b + WEEK_H * w
+                if b <= 0.0:
+                    continue
+                if not away:
+                    starts.append(a)
+                    ends.append(b)
+                    continue
+                # Days away are skipped, and every stretch ends at midnight (as in
+                # `RepCalendar.shift`).
+                day = math.floor(a / 24.0)
+                while day * 24.0 < b:
+                    lo, hi = max(a, day * 24.0), min(b, (day + 1) * 24.0)
+                    if hi > lo and day not in away:
+                        starts.append(lo)
+                        ends.append(hi)
+                    day += 1
+        self._starts, self._ends = starts, ends
+        self._last = ends[-1] if ends else -math.inf
+
+    def shift(self, t: float) -> tuple[float, float]:
+        """(start, end) of the open stretch containing t, or else of the next one."""
+        if t >= self._last:
+            return self._cal.shift(t)
+        i = bisect.bisect_right(self._ends, t)
+        start = self._starts[i]
+        return (t if start <= t else start), self._ends[i]
 
 
 @dataclass(frozen=True)
@@ -146,16 +193,18 @@ class IdleReps:
 
     __slots__ = ("_on", "_off", "_token", "_shift")
 
-    def __init__(self, shift_of: list) -> None:
+    def __init__(self, reps: int, shift_at) -> None:
+        """``shift_at(rep, now)`` gives (start, end) of the rep's open stretch containing now,
+        or else of its next one (the engine's cached calendar look-up)."""
         self._on: deque[tuple[int, float, int]] = deque()
         self._off: list[tuple[float, int, int]] = []
-        self._token = [0] * len(shift_of)
-        self._shift = shift_of
+        self._token = [0] * reps
+        self._shift = shift_at
 
     def add(self, rep: int, now: float) -> None:
         """Rep ``rep`` has run out of work at ``now``."""
         tok = self._token[rep] = self._token[rep] + 1
-        start, end = self._shift[rep](now)
+        start, end = self._shift(rep, now)
         if start <= now:
             self._on.append((rep, end, tok))
         else:
@@ -178,7 +227,7 @@ class IdleReps:
                 on.popleft()
             elif end <= now:
                 on.popleft()
-                start, _ = self._shift[rep](now)
+                start, _ = self._shift(rep, now)
                 heapq.heappush(off, (start, rep, tok))
             else:
                 on.popleft()
@@ -191,7 +240,7 @@ class IdleReps:
                 continue
             if start <= now:
                 # Its shift began while it idled: is it still on now?
-                start, _ = self._shift[rep](now)
+                start, _ = self._shift(rep, now)
                 if start > now:
                     heapq.heapreplace(off, (start, rep, tok))
                     continue

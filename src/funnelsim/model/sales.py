@@ -42,7 +42,7 @@ import simpy
 
 from .leads import LeadBatch
 from .queues import key_maker, make_queue
-from .reps import NEVER, IdleReps, Ramp, RepCalendar
+from .reps import NEVER, IdleReps, Ramp, RepCalendar, ShiftTable
 from .routing import POOL, PullSchedule, make_router
 from .scoring import StageScores, stage_scores
 
@@ -267,12 +267,15 @@ class _Engine:
         self.held: list[int] = []  # rows waiting for the next pull
         self.pull_due = False
         self.always_of = [c.always_open for c in self.calendars]
-        self.shift_of = [c.shift if c.away_days else c.week.shift for c in self.calendars]
-        self.shift_start = [NEVER] * len(self.calendars)
-        self.shift_end = [-1.0] * len(self.calendars)
-        self.idle = IdleReps(
-            [_always if a else f for a, f in zip(self.always_of, self.shift_of, strict=True)]
-        )
+        span = getattr(source, "tail_cap_h", 0.0)
+        self.shift_of = [
+            c.shift if c.always_open else ShiftTable(c, span).shift for c in self.calendars
+        ]
+        # Each rep's current or next open stretch, looked up again only once time has passed its
+        # end (an always-open rep's never ends).
+        self.shift_start = [-NEVER if a else NEVER for a in self.always_of]
+        self.shift_end = [NEVER if a else -1.0 for a in self.always_of]
+        self.idle = IdleReps(n_reps, self._shift_at)
 
     # -- leads ------------------------------------------------------------------------------
 
@@ -478,6 +481,17 @@ class _Engine:
             self.idle.discard(rep)
             self.rep_free(rep)
 
+    def _shift_at(self, i: int, now: float) -> tuple[float, float]:
+        """(start, end) of rep i's open stretch containing ``now``, or else of its next one.
+        Time only moves forward, so the cached stretch holds until its end has passed."""
+        end = self.shift_end[i]
+        if now < end:
+            return self.shift_start[i], end
+        start, end = self.shift_of[i](now)
+        self.shift_start[i] = start
+        self.shift_end[i] = end
+        return start, end
+
     def _wake_any(self) -> None:
         if not self.idle:
             return
@@ -489,8 +503,6 @@ class _Engine:
             self.rep_free(rep)
         else:
             self.state[rep] = _ASLEEP
-            self.shift_start[rep] = start
-            self.shift_end[rep] = self.shift_of[rep](start)[1]
             self.env.timeout(start - self.env.now, rep).callbacks.append(self.on_shift_start)
 
     def rep_free(self, i: int) -> None:
@@ -504,9 +516,9 @@ class _Engine:
             self.state[i] = _IDLE
             self.idle.add(i, now)
             return
-        if not self.always_of[i] and not self.shift_start[i] <= now < self.shift_end[i]:
-            start, self.shift_end[i] = self.shift_of[i](now)
-            self.shift_start[i] = start
+        start = self.shift_start[i]
+        if now < start or now >= self.shift_end[i]:
+            start, _ = self._shift_at(i, now)
             if start > now:
                 self.state[i] = _ASLEEP
                 env.timeout(start - now, i).callbacks.append(self.on_shift_start)
@@ -609,10 +621,6 @@ class _Engine:
 
 
 _IDLE, _BUSY, _ASLEEP = 0, 1, 2
-
-
-def _always(t: float) -> tuple[float, float]:
-    return -NEVER, NEVER
 
 
 class _ArraySource:
