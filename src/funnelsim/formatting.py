@@ -54,6 +54,12 @@ def summary_text_frame(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("kpi")
 
 
+def share_text_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI, the parameters' share of the variance (runs with parameter uncertainty)."""
+    shares = table["parameter_share"]
+    return pd.DataFrame({"from parameters": [fmt(v, "rate") for v in shares]}, index=shares.index)
+
+
 def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
     """A comparison table with formatted numbers; '*' marks a CI that excludes zero. When some
     KPI is defined in fewer replications than others, an ``n`` column says over how many

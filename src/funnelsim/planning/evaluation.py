@@ -137,8 +137,10 @@ def make_evaluator(
     month_edges_h: Sequence[float] | None = None,
     executor: Any = None,
     progress: bool | None = None,
+    parameter_uncertainty: bool = False,
 ) -> Callable[[float, int], Evaluation]:
-    """A memoized ``evaluate(prospects_per_week, reps) -> Evaluation`` on fixed seed and ids."""
+    """A memoized ``evaluate(prospects_per_week, reps) -> Evaluation`` on fixed seed and ids;
+    with ``parameter_uncertainty`` each replication runs on its draw of the fitted parameters."""
     cache: dict[tuple[float, int], Evaluation] = {}
     reps_ids = [int(r) for r in replications]
     edges = None if month_edges_h is None else tuple(float(e) for e in month_edges_h)
@@ -157,6 +159,7 @@ def make_evaluator(
             progress=progress,
             executor=executor,
             extra_kpis=extra,
+            parameter_uncertainty=parameter_uncertainty,
         ).kpis
         frame = pd.DataFrame(
             {

@@ -226,6 +226,7 @@ def quota(
     max_volume_factor: float = 64.0,
     executor: Any = None,
     progress: bool | None = None,
+    parameter_uncertainty: bool = False,
 ) -> QuotaPlan:
     """The smallest ``arrivals.prospects_per_week`` whose cohort revenue reaches
     ``target_revenue`` in at least a share ``confidence`` of ``replications`` (default: the
@@ -236,7 +237,9 @@ def quota(
     ``size_reps`` adopts the fewest reps that keep ``sla_attainment >= sla_target`` and re-solves
     the volume with them (more reps answer faster, so fewer leads are needed). ``validate`` > 0
     re-simulates the plan on that many fresh replication ids. ``executor`` (anything with
-    ``submit``) runs replications in parallel.
+    ``submit``) runs replications in parallel. ``parameter_uncertainty``: every replication
+    draws the fitted parameters (as in `run`), so the hit probability includes them; the
+    candidate volume itself is the plan's decision and is never drawn.
 
     Raises `UsageError` for a bad argument or an unreachable target, naming the binding limit.
     """
@@ -287,6 +290,7 @@ def quota(
         month_edges_h=edges,
         executor=executor,
         progress=progress,
+        parameter_uncertainty=parameter_uncertainty,
     )
     trace: list[dict] = []
 
@@ -346,6 +350,7 @@ def quota(
             booked_within_days=booked_within_days,
             executor=executor,
             progress=progress,
+            parameter_uncertainty=parameter_uncertainty,
         )(final.prospects_per_week, final.reps)
         validation = Validation(fresh.hits(target_revenue), validate, r)
 
