@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..scenario.schema import Arrivals
 from .estimates import Block, Parameter, rounded, scalar
@@ -60,6 +59,8 @@ def _profile(counts: np.ndarray, exposure: np.ndarray) -> tuple[list[float] | No
     expected = exposure / exposure.sum() * counts.sum()
     if ok.sum() < 2 or counts.sum() < 100:
         return None, math.nan
+    from scipy import stats
+
     chi = stats.chisquare(counts[ok], expected[ok])
     rate = np.where(ok, counts / np.where(ok, exposure, 1.0), 0.0)
     mean = rate[ok].mean()

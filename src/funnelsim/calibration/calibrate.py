@@ -57,6 +57,12 @@ class Calibration:
     def decay_profile(self) -> pd.DataFrame | None:
         return None if self.decay is None else self.decay.profile
 
+    def decay_figure(self):
+        """The profile likelihood of ``decay_tau_hours`` (a matplotlib Figure)."""
+        from .charts import decay_figure
+
+        return decay_figure(self)
+
     def table(self) -> pd.DataFrame:
         """One row per reported key: value, ci_low, ci_high, n, naive (ignoring censoring),
         fitted, method."""

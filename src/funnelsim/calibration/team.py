@@ -196,8 +196,16 @@ def _calendar(e: Export, fits: Fits, t: Touches) -> None:
         start, end = 9.0, 17.0
         hours_note = "attempt times are dates only: the default 9-17 hours are kept"
         fits.notes.append(f"sales.work_hours: {hours_note}")
-    if len(days) == 7 and start == 0 and end == 24:
-        fits.add(Parameter("sales.calendar", "24/7", None, n, "attempts happen at every hour"))
+    if len(days) == 7 and (start == 0 and end == 24 or timed.mean() < 0.8):
+        fits.add(
+            Parameter(
+                "sales.calendar",
+                "24/7",
+                None,
+                n,
+                "attempts happen on every day (and, where times are known, at every hour)",
+            )
+        )
         return
     fits.add(
         Parameter(
