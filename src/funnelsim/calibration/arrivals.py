@@ -25,7 +25,8 @@ ALPHA = 0.01
 def fit_arrivals(e: Export, fits: Fits) -> None:
     created = e.times["created_at"]
     start = float(np.floor(created.min() / 24.0) * 24.0)
-    weeks = (e.as_of_h - start) / 168.0
+    end = e.as_of_h if e.created_until_h is None else e.created_until_h
+    weeks = (end - start) / 168.0
     n = e.n
     if weeks <= 0:
         weeks = 1.0 / 7.0

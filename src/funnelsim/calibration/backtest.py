@@ -12,6 +12,7 @@ includes "we do not know our funnel exactly").
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,8 @@ def backtest(
             f"{int(hold.sum())} from it on; each side needs at least 30 (the export runs "
             f"{(e.origin + pd.Timedelta(hours=float(created.min()))).date()} to {e.as_of.date()})"
         )
-    cal = fit_export(e.subset(train), name=f"backtest-{Path(e.path).stem}")
+    train_e = dataclasses.replace(e.subset(train), created_until_h=cut_h)
+    cal = fit_export(train_e, name=f"backtest-{Path(e.path).stem}")
     observed = e.subset(hold)
     days = (e.as_of_h - cut_h) / 24.0
     start = (cut - pd.Timedelta(days=WARMUP_DAYS)).normalize()

@@ -104,6 +104,7 @@ class Export:
     activities: Activities | None = None
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    created_until_h: float | None = None  # leads were collected until then (default: as_of)
 
     @property
     def n(self) -> int:
@@ -151,6 +152,7 @@ class Export:
             acts,
             self.warnings,
             self.notes,
+            self.created_until_h,
         )
 
 
