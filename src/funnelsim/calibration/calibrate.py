@@ -185,8 +185,8 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.NaT
     if pd.isna(ts):
         raise UsageError(f"{option}: not a date (given: {value!r}; e.g. 2029-06-30)")
-    if len(str(value)) <= 10:
-        return ts  # a day: read_export extends it to the end of that day
+    if len(str(value)) <= 10:  # a day: the snapshot is taken at its end
+        return ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     return ts
 
 

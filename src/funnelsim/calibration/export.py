@@ -343,7 +343,7 @@ def build_export(
     snapshot = pd.Timestamp(as_of) if as_of is not None else latest
     if pd.isna(snapshot):
         raise UsageError(f"{source}: no timestamp to take the snapshot date from; give --as-of")
-    if as_of is not None and len(str(as_of)) <= 10:
+    if isinstance(as_of, str) and len(as_of) <= 10:
         snapshot = snapshot + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     _drop(drop, (created > snapshot).to_numpy() & ~drop, "created after --as-of", warnings, source)
 
