@@ -58,6 +58,7 @@ class Fits:
     aic: list[dict] = field(default_factory=list)
     decay: DecayFit | None = None
     delays: dict[str, DelayFit] = field(default_factory=dict)
+    sql_base: str = "reached"  # what the SQL step is measured from: reached, touched or mql
 
     def add(self, *params: Parameter) -> None:
         for p in params:
@@ -188,8 +189,16 @@ def fit_stages(e: Export, fits: Fits, touches: Touches) -> None:
     )
     _acceptance(e, fits)
     accepted = np.where(e.accepted == 1.0, mql, np.nan)
-    has_touch = not np.all(np.isnan(first_touch))
-    if has_touch:
+    fits.sql_base = sql_base(e, touches)
+    has_touch = not np.all(np.isnan(first_touch)) and fits.sql_base != "mql"
+    if fits.sql_base == "mql" and not np.all(np.isnan(first_touch)):
+        fits.keep(
+            "sales.coverage",
+            1.0,
+            "most SQLs have no recorded touch before them, so the SQL rate is measured from "
+            "the accepted MQL and takes in coverage and contact",
+        )
+    elif has_touch:
         dated_touch = ~(ht["mql_at"] & touches.first_touch_timed)
         rate_and_delay(
             fits,
@@ -202,7 +211,7 @@ def fit_stages(e: Export, fits: Fits, touches: Touches) -> None:
             None,
             "sales.coverage",
         )
-    else:
+    elif fits.sql_base != "mql" or np.all(np.isnan(first_touch)):
         fits.keep("sales.coverage", 1.0, "no first-touch times (first_touch_at or activities)")
     _qualification(e, fits, accepted, touches)
     sql = t.get("sql_at", np.full(e.n, np.nan))
@@ -263,12 +272,11 @@ def _acceptance(e: Export, fits: Fits) -> None:
 def _qualification(e: Export, fits: Fits, accepted: np.ndarray, touches: Touches) -> None:
     """Time to SQL from the last known event before it, and the decay when waits have hours."""
     t, ht, until = e.times, e.has_time, e.observed_until
-    first_touch, reached_at = touches.first_touch, touches.reached_at
     sql = t.get("sql_at", np.full(e.n, np.nan))
-    if not np.all(np.isnan(reached_at)):
-        start, what = reached_at, "reached -> SQL"
-    elif not np.all(np.isnan(first_touch)):
-        start, what = first_touch, "first touch -> SQL"
+    if fits.sql_base == "reached":
+        start, what = touches.reached_at, "reached -> SQL"
+    elif fits.sql_base == "touched":
+        start, what = touches.first_touch, "first touch -> SQL"
     else:
         start, what = accepted, "accepted MQL -> SQL"
     start = np.where(np.isnan(accepted), np.nan, start)
@@ -292,6 +300,20 @@ def _qualification(e: Export, fits: Fits, accepted: np.ndarray, touches: Touches
             fits.keep(key, value, f"no reached times, so no waits to fit the decay on ({what})")
         return
     _decay(e, fits, touches, sql, fit)
+
+
+def sql_base(e: Export, touches: Touches, share: float = 0.95) -> str:
+    """The last event before the SQL that (nearly) every SQL has: the reaching attempt, the
+    first touch, or else the hand-off. The funnel's stages multiply, so the SQL rate must be
+    measured from an event every SQL went through, or the stages before it are counted twice."""
+    sql = e.times.get("sql_at", np.full(e.n, np.nan))
+    is_sql = ~np.isnan(sql)
+    if not is_sql.any():
+        return "mql"
+    for name, at in (("reached", touches.reached_at), ("touched", touches.first_touch)):
+        if np.mean(~np.isnan(at[is_sql]) & (at[is_sql] <= sql[is_sql] + 24.0)) >= share:
+            return name
+    return "mql"
 
 
 def _decay(e: Export, fits: Fits, touches: Touches, sql, time_fit: DelayFit | None) -> None:

@@ -52,7 +52,15 @@ def touches(e: Export) -> Touches:
 def fit_team(e: Export, fits: Fits, t: Touches) -> None:
     """Every ``sales.*`` key the attempts identify (coverage is a stage, fitted in `stages`)."""
     acts = e.activities
-    if acts is not None and acts.n and not np.all(np.isnan(acts.reached)):
+    if fits.sql_base != "reached":
+        base = "first touch" if fits.sql_base == "touched" else "hand-off"
+        why = (
+            f"the SQL step is measured from the {base} (most SQLs have no recorded reach "
+            "before them), so it takes in the contact rate"
+        )
+        fits.keep("sales.contact_rate", 1.0, why)
+        fits.keep("sales.attempts", 1, why)
+    elif acts is not None and acts.n and not np.all(np.isnan(acts.reached)):
         _attempts(e, fits, t)
     elif not np.all(np.isnan(t.reached_at)):
         _reach_without_attempts(e, fits, t)
