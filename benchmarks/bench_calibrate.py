@@ -40,13 +40,12 @@ def _business(t: np.ndarray) -> np.ndarray:
     """Move each time to the next working hour (Mon-Fri 9-17) if it falls outside."""
     day = np.floor(t / 24.0)
     hour = t - 24.0 * day
-    weekday = (day % 7).astype(int)  # 2029-01-01 is a Monday
     early = hour < 9
     late = hour >= 17
     t = np.where(early, 24.0 * day + 9, t)
     t = np.where(late, 24.0 * (day + 1) + 9, t)
     day = np.floor(t / 24.0)
-    weekday = (day % 7).astype(int)
+    weekday = np.nan_to_num(day % 7, nan=0).astype(int)  # 2029-01-01 is a Monday
     shift = np.where(weekday == 5, 2, np.where(weekday == 6, 1, 0))
     return np.where(shift > 0, 24.0 * (day + shift) + 9 + (t - 24.0 * day - 9) * 0, t)
 

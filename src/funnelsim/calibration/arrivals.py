@@ -17,7 +17,7 @@ import pandas as pd
 from ..scenario.schema import Arrivals
 from .estimates import Block, Parameter, rounded, scalar
 from .export import Export
-from .stages import MIN_LEADS, Fits, rate_and_delay
+from .stages import MIN_LEADS, Fits
 
 ALPHA = 0.01
 
@@ -52,7 +52,6 @@ def fit_arrivals(e: Export, fits: Fits) -> None:
     _weekday(fits, stamp, days)
     _hourly(fits, stamp, e.has_time["created_at"])
     _monthly(fits, stamp, days)
-    _channels(e, fits)
 
 
 def _profile(counts: np.ndarray, exposure: np.ndarray) -> tuple[list[float] | None, float]:
@@ -128,7 +127,31 @@ def _monthly(fits: Fits, stamp: pd.DatetimeIndex, days: pd.DatetimeIndex) -> Non
     _write_profile(fits, key, profile, p, int(counts.sum()), "month")
 
 
-def _channels(e: Export, fits: Fits) -> None:
+def _channel_rate(k: int, shown: np.ndarray) -> tuple[float, float] | None:
+    """MLE of a rate p from k events and the leads still waiting, each of which would have
+    shown its event by the snapshot with probability F(c) if it has one:
+    L(p) = k log p + sum log(1 - p F(c)). Returns (p, variance of logit p), or None at 0 or 1."""
+    from scipy import optimize
+
+    n = k + shown.size
+    if k == 0 or n < MIN_LEADS:
+        return None
+
+    def nll(p: float) -> float:
+        return -(k * math.log(p) + float(np.sum(np.log1p(-p * shown))))
+
+    res = optimize.minimize_scalar(
+        nll, bounds=(1e-9, 1 - 1e-9), method="bounded", options={"xatol": 1e-10}
+    )
+    p = float(res.x)
+    if not 1e-6 < p < 1 - 1e-6:
+        return None
+    info = k / p**2 + float(np.sum(shown**2 / (1 - p * shown) ** 2))
+    return p, 1.0 / (info * (p * (1 - p)) ** 2)
+
+
+def fit_channels(e: Export, fits: Fits) -> None:
+    """Channels from ``source``, after the stages (their MQL rates use the fitted delay)."""
     if not e.has("source"):
         return
     codes = e.source.codes
@@ -142,34 +165,45 @@ def _channels(e: Export, fits: Fits) -> None:
         fits.notes.append("arrivals.channels: one source only; no channels are written")
         return
     mql_fit = fits.delays.get("prospect -> MQL")
-    families = None if mql_fit is None else (mql_fit.family,)
     channels = []
     created, mql, until = e.times["created_at"], e.times["mql_at"], e.observed_until
-    dated = ~(e.has_time["created_at"] & e.has_time["mql_at"])
     for i, (name, count) in enumerate(counts.items()):
         mine = label == name
-        key = f"arrivals.channels[{i}]"
-        fit = rate_and_delay(
-            fits,
-            f"prospect -> MQL ({name})",
-            np.where(mine, created, np.nan),
-            np.where(mine, mql, np.nan),
-            until,
-            dated,
-            f"{key}.mql_rate",
-            f"{key}.time_to_mql_days",
-            f"channel.{name}",
-            families,
+        key = f"arrivals.channels[{i}].mql_rate"
+        event = mine & ~np.isnan(mql)
+        waiting = mine & np.isnan(mql)
+        shown = (
+            np.ones(int(waiting.sum()))
+            if mql_fit is None
+            else mql_fit.cdf((until[waiting] - created[waiting]) / 24.0)
         )
-        del fit
         entry = {"name": str(name), "share": rounded(count / e.n)}
-        for field in ("mql_rate", "time_to_mql_days"):
-            p = fits.parameters.get(f"{key}.{field}")
-            if p is not None and p.fitted:
-                entry[field] = p.value
+        rate = _channel_rate(int(event.sum()), shown)
+        if rate is not None:
+            p, var = rate
+            b = Block(
+                f"channel.{name}",
+                (key,),
+                ("logit",),
+                np.array([math.log(p / (1 - p))]),
+                np.array([[var]]),
+            )
+            fits.blocks.append(b)
+            method = (
+                "MLE of the channel's MQL rate with the overall time to MQL, censored at the "
+                "snapshot (an MQL still to come counts as such)"
+            )
+            fits.add(scalar(key, b, int(count), method, float(event.sum() / count)))
+            entry["mql_rate"] = fits.parameters[key].value
         channels.append(entry)
         fits.add(
-            Parameter(f"{key}.share", entry["share"], None, e.n, "share of leads from this source")
+            Parameter(
+                f"arrivals.channels[{i}].share",
+                entry["share"],
+                None,
+                e.n,
+                "share of leads from this source",
+            )
         )
     fits.add(
         Parameter(

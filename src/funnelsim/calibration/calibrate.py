@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import UsageError
 from ..experiment.stats import json_number
 from ..scenario import Scenario
-from .arrivals import fit_arrivals
+from .arrivals import fit_arrivals, fit_channels
 from .columns import BUILT_IN, GENERIC, ColumnMap, read_column_map
 from .decay import DecayFit
 from .estimates import Block, Parameter
@@ -226,6 +226,7 @@ def fit_export(e: Export, *, base: Scenario | None = None, name: str | None = No
     t = touches(e)
     fit_arrivals(e, fits)
     fit_stages(e, fits, t)
+    fit_channels(e, fits)
     fit_team(e, fits, t)
     mqls_week = _mqls_per_week(fits)
     reps_fallback = workload_reps(fits, mqls_week)

@@ -60,8 +60,30 @@ class Categorical:
     names: tuple[str, ...]
 
     @staticmethod
-    def of(values: pd.Series | np.ndarray) -> Categorical:
-        cat = pd.Categorical(pd.Series(values).replace("", None))
+    def of(values: pd.Series | np.ndarray, keep: np.ndarray | None = None) -> Categorical:
+        """Codes of the non-empty values (optionally only the rows in ``keep``)."""
+        arr = _arrow(values) if isinstance(values, pd.Series) else None
+        if arr is not None:
+            import pyarrow.compute as pc
+
+            enc = (
+                pc.dictionary_encode(arr).combine_chunks()
+                if hasattr(arr, "chunks")
+                else (pc.dictionary_encode(arr))
+            )
+            names = enc.dictionary.to_pylist()
+            codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            if "" in names:
+                empty = names.index("")
+                codes = np.where(codes == empty, -1, codes - (codes > empty))
+                names.pop(empty)
+            if keep is not None:
+                codes = codes[keep]
+            return Categorical(codes, tuple(str(n) for n in names))
+        v = np.asarray(values, dtype=object)
+        if keep is not None:
+            v = v[keep]
+        cat = pd.Categorical(pd.Series(v).replace("", None))
         return Categorical(cat.codes.astype(np.int32), tuple(str(c) for c in cat.categories))
 
 
@@ -190,16 +212,14 @@ def read_csv(path: str | Path, table: str, cmap: ColumnMap) -> tuple[pd.DataFram
     path = Path(path)
     source = str(path)
     try:
-        raw = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True
-        )
+        raw = _read_text_table(path)
     except FileNotFoundError:
         raise UsageError(f"{source}: file not found") from None
     except IsADirectoryError:
         raise UsageError(
             f"{source}: is a folder; give the CSV file (or --format leadforge)"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"{source}: not a readable CSV file ({exc})") from None
     except pd.errors.EmptyDataError:
         raise UsageError(f"{source}: the file is empty") from None
@@ -228,17 +248,75 @@ def read_csv(path: str | Path, table: str, cmap: ColumnMap) -> tuple[pd.DataFram
     return pd.DataFrame(out), source
 
 
+def _read_text_table(path: Path) -> pd.DataFrame:
+    """Every column as text ("" for an empty cell). With pyarrow the text stays in Arrow
+    buffers (a million-row export in a few hundred MB, read on every core); without it, pandas'
+    own reader."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_filter=False, skipinitialspace=True
+        )
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if path.is_dir():
+        raise IsADirectoryError(path)
+    if path.stat().st_size == 0:
+        raise pd.errors.EmptyDataError("empty")
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                column_types=_all_text(path),
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _all_text(path: Path) -> dict:
+    import pyarrow as pa
+
+    header = pd.read_csv(path, nrows=0).columns
+    return {str(c): pa.string() for c in header}
+
+
 def _listing(headers: list[str]) -> str:
     return ", ".join(headers[:30]) + (" ..." if len(headers) > 30 else "")
+
+
+def _fast_times(text: pd.Series) -> pd.Series | None:
+    """Arrow's ISO 8601 parser on a whole column at once; None when pyarrow is missing or some
+    cell needs the careful path (an offset, or an error to report)."""
+    if not isinstance(text.dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(text)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    try:
+        ts = pc.cast(arr, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(ts.to_numpy(zero_copy_only=False), index=text.index).astype("datetime64[ns]")
 
 
 def _parse_times(
     frame: pd.DataFrame, col: str, problems: _Problems
 ) -> tuple[pd.Series, np.ndarray]:
     text = frame[col]
-    empty = text.eq("").to_numpy()
-    clean = text.str.replace(_OFFSET, "", regex=True)
-    parsed = pd.to_datetime(clean.where(~empty), format="ISO8601", errors="coerce")
+    empty = text.eq("").to_numpy(bool)
+    parsed = _fast_times(text)
+    clean = text
+    if parsed is None:
+        clean = text.astype(object).str.replace(_OFFSET, "", regex=True)
+        parsed = pd.to_datetime(clean.where(~empty), format="ISO8601", errors="coerce")
     bad = np.flatnonzero(parsed.isna().to_numpy() & ~empty)
     problems.add(
         bad,
@@ -246,7 +324,7 @@ def _parse_times(
         "not a date or date-time (ISO 8601, e.g. 2029-03-01 or 2029-03-01T14:05)",
         text.to_numpy()[bad],
     )
-    has_time = (clean.str.len() > 10).to_numpy() & ~empty
+    has_time = (clean.str.len() > 10).to_numpy(bool) & ~empty
     # A date alone is that day, time unknown: noon is the middle of it.
     parsed = parsed.where(has_time | empty, parsed + pd.Timedelta(hours=12))
     if getattr(parsed.dt, "tz", None) is not None:
@@ -254,20 +332,53 @@ def _parse_times(
     return parsed, has_time
 
 
+def _arrow(text: pd.Series):
+    """The column's Arrow array when it is Arrow-backed, else None."""
+    if not isinstance(text.dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa
+
+    return pa.array(text)
+
+
 def _parse_bool(frame: pd.DataFrame, col: str, problems: _Problems) -> np.ndarray:
-    text = frame[col].str.lower()
+    arr = _arrow(frame[col])
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        low = pc.utf8_lower(arr)
+        t = pc.is_in(low, value_set=pa.array(sorted(_TRUE))).to_numpy(zero_copy_only=False)
+        f = pc.is_in(low, value_set=pa.array(sorted(_FALSE))).to_numpy(zero_copy_only=False)
+        if not np.any(~(t | f) & pc.not_equal(arr, "").to_numpy(zero_copy_only=False)):
+            out = np.full(len(arr), np.nan)
+            out[t], out[f] = 1.0, 0.0
+            return out
+    text = frame[col].astype(object).str.lower()
     out = np.full(len(text), np.nan)
-    t, f = text.isin(_TRUE).to_numpy(), text.isin(_FALSE).to_numpy()
+    t, f = text.isin(_TRUE).to_numpy(bool), text.isin(_FALSE).to_numpy(bool)
     out[t], out[f] = 1.0, 0.0
-    bad = np.flatnonzero(~(t | f) & text.ne("").to_numpy())
+    bad = np.flatnonzero(~(t | f) & text.ne("").to_numpy(bool))
     problems.add(bad, col, "not true/false", frame[col].to_numpy()[bad])
     return out
 
 
 def _parse_number(frame: pd.DataFrame, col: str, problems: _Problems, what: str) -> np.ndarray:
-    text = frame[col]
+    arr = _arrow(frame[col])
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            blank = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+            out = pc.cast(blank, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            out = None
+        if out is not None and not np.any(out < 0) and not np.any(np.isinf(out)):
+            return out.astype(float)
+    text = frame[col].astype(object)
     out = pd.to_numeric(text.where(text.ne("")), errors="coerce").to_numpy(float)
-    bad = np.flatnonzero(np.isnan(out) & text.ne("").to_numpy())
+    bad = np.flatnonzero(np.isnan(out) & text.ne("").to_numpy(bool))
     problems.add(bad, col, f"not a number ({what})", text.to_numpy()[bad])
     neg = np.flatnonzero(out < 0)
     problems.add(neg, col, f"must be >= 0 ({what})", text.to_numpy()[neg])
@@ -389,7 +500,7 @@ def build_export(
     )
     if "mql_at" in times:
         # Empty accepted with an MQL: accepted unless a rejection reason is given.
-        guess = np.where(reason_text.ne("").to_numpy(), 0.0, 1.0)
+        guess = np.where(reason_text.ne("").to_numpy(bool), 0.0, 1.0)
         accepted = np.where(mql, np.where(np.isnan(accepted), guess, accepted), np.nan)
     else:
         accepted = np.full(n_rows, np.nan)
@@ -417,9 +528,9 @@ def build_export(
         accepted[keep],
         won[keep],
         amount[keep],
-        Categorical.of(frame.get("source", empty).to_numpy()[keep]),
-        Categorical.of(frame.get("owner", empty).to_numpy()[keep]),
-        Categorical.of(reason_text.to_numpy()[keep]),
+        Categorical.of(frame.get("source", empty), keep),
+        Categorical.of(frame.get("owner", empty), keep),
+        Categorical.of(reason_text, keep),
         until,
         None,
         tuple(warnings),
@@ -481,6 +592,18 @@ def _check_order(times: dict, has_time: dict, problems: _Problems) -> None:
             )
 
 
+def _lookup_ids(ids: np.ndarray, refs: pd.Series) -> np.ndarray:
+    """Position of each reference in ``ids`` (-1: not there); Arrow's hash join when it can."""
+    arr = _arrow(refs)
+    if arr is not None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        pos = pc.index_in(arr, value_set=pa.array(ids, pa.string()))
+        return pc.fill_null(pos, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.Index(ids).get_indexer(refs.to_numpy(object))
+
+
 def _with_activities(
     export: Export, frame: pd.DataFrame, source: str, snapshot: pd.Timestamp
 ) -> Export:
@@ -497,8 +620,7 @@ def _with_activities(
         else np.full(len(frame), np.nan)
     )
     problems.raise_if_any()
-    index = pd.Index(export.lead_id)
-    lead = index.get_indexer(frame["lead_id"].to_numpy(object))
+    lead = _lookup_ids(export.lead_id, frame["lead_id"])
     warnings = list(export.warnings)
     drop = np.zeros(len(frame), bool)
     _drop(drop, lead < 0, "a lead_id that is not in the leads export", warnings, source)
@@ -509,7 +631,7 @@ def _with_activities(
         lead[keep].astype(np.int64),
         hours(at[keep], export.origin).to_numpy(float),
         has_time[keep],
-        Categorical.of(frame.get("owner", pd.Series([""] * len(frame))).to_numpy()[keep]),
+        Categorical.of(frame.get("owner", pd.Series([""] * len(frame))), keep),
         minutes[keep],
         reached[keep],
         source,
