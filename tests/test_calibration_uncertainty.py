@@ -112,3 +112,30 @@ def test_variance_components_recover_known_values():
     assert abs(c.parameter_share - 0.8) < 0.02
     # Without the pairs' structure (every draw distinct) the split is not identified.
     assert np.isnan(unc.components(y[::2], np.arange(0, 2 * k, 2) * 2).parameter_share)
+
+
+def test_quota_threads_parameter_uncertainty_and_holds_the_volume(fitted):
+    plan = fs.quota(
+        fitted,
+        target_revenue=2e5,
+        confidence=0.5,
+        replications=4,
+        tolerance=0.2,
+        parameter_uncertainty=True,
+        progress=False,
+    )
+    assert plan.prospects_per_week > 0
+
+
+def test_calibrate_without_lifelines_exits_2_saying_how_to_install(tmp_path, monkeypatch):
+    import sys
+
+    from typer.testing import CliRunner
+
+    from funnelsim.cli import app
+
+    monkeypatch.setitem(sys.modules, "lifelines", None)
+    path = tmp_path / "e.csv"
+    path.write_text("lead_id,created_at\nA,2029-01-01\n")
+    res = CliRunner().invoke(app, ["calibrate", str(path)])
+    assert res.exit_code == 2 and "pip install" in res.output
