@@ -26,7 +26,7 @@ from ..experiment import run
 from ..experiment.crm_export import crm_frame
 from ..experiment.stats import json_number, t_quantile
 from ..scenario import override
-from .calibrate import Calibration, fit_export, load_export
+from .calibrate import Calibration, fit_export, load_export, parse_date
 from .columns import GENERIC
 from .export import Export, build_export, hours
 
@@ -173,12 +173,7 @@ def backtest(
     snapshot ``replications`` times, and compare (see `Backtest`). ``read`` takes the options
     of `calibrate` (``activities``, ``format``, ``columns``, ``as_of``)."""
     e = export if isinstance(export, Export) else load_export(export, **read)
-    try:
-        cut = pd.Timestamp(holdout_from)
-    except (ValueError, TypeError):
-        cut = pd.NaT
-    if pd.isna(cut):
-        raise UsageError(f"--holdout-from: not a date (given: {holdout_from!r})")
+    cut = parse_date(holdout_from, "--holdout-from")
     cut_h = float(hours(cut, e.origin))
     created = e.times["created_at"]
     train, hold = created < cut_h, created >= cut_h

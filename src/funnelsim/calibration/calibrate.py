@@ -165,7 +165,7 @@ def load_export(
     as_of: str | None = None,
 ) -> Export:
     """Read and check an export in any supported format; see `calibrate`."""
-    as_of_ts = _date(as_of, "--as-of")
+    as_of_ts = parse_date(as_of, "--as-of", end_of_day=True)
     if format == "leadforge":
         if columns is not None:
             raise UsageError("--columns does not apply to --format leadforge (a bundle's tables)")
@@ -176,7 +176,9 @@ def load_export(
     return read_export(export, columns=cmap, activities=activities, as_of=as_of_ts)
 
 
-def _date(value: str | None, option: str) -> pd.Timestamp | None:
+def parse_date(value: str | None, option: str, end_of_day: bool = False) -> pd.Timestamp | None:
+    """A date option as a timestamp (`UsageError` naming the option when it is not one). With
+    ``end_of_day`` a date alone means the end of that day (a snapshot taken that evening)."""
     if value is None:
         return None
     try:
@@ -185,7 +187,7 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
         ts = pd.NaT
     if pd.isna(ts):
         raise UsageError(f"{option}: not a date (given: {value!r}; e.g. 2029-06-30)")
-    if len(str(value)) <= 10:  # a day: the snapshot is taken at its end
+    if end_of_day and len(str(value)) <= 10:
         return ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     return ts
 
