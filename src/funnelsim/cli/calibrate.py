@@ -120,7 +120,10 @@ def calibrate(
 def _fmt(v) -> str:
     if isinstance(v, float):
         return "-" if math.isnan(v) else f"{v:.4g}"
-    return str(v)
+    if isinstance(v, dict):
+        v = ", ".join(f"{k}={x:.3g}" if isinstance(x, float) else f"{k}={x}" for k, x in v.items())
+    text = str(v)
+    return text if len(text) <= 48 else text[:45] + "..."
 
 
 def _print(cal, bt) -> None:
