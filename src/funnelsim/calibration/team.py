@@ -232,6 +232,15 @@ def _calendar(e: Export, fits: Fits, t: Touches) -> None:
             hours_note,
             fitted=timed.mean() >= 0.8,
         ),
+        Parameter(
+            "sales.sla_clock",
+            "business",
+            None,
+            0,
+            "the SLA is a policy, not a fit; on a business calendar its clock counts working "
+            "hours, so nights and weekends are not breaches by construction",
+            fitted=False,
+        ),
     )
 
 
