@@ -143,7 +143,12 @@ t0 = time.perf_counter()
 import funnelsim as fs
 cal = fs.calibrate(sys.argv[1], activities=sys.argv[2])
 secs = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+# VmHWM is this process's own peak (ru_maxrss would carry the generator's across exec).
+try:
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0]
+    peak = int(hwm.split()[1]) / 1024.0
+except OSError:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 p = cal.parameters
 print(json.dumps({"seconds": secs, "peak_rss_mb": peak,
                   "mql_rate": p["marketing.mql_rate"].value,
@@ -157,13 +162,23 @@ print(json.dumps({"seconds": secs, "peak_rss_mb": peak,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--leads", type=int, default=1_000_000)
-    ap.add_argument("--keep", type=Path, default=None, help="write the CSVs here and keep them")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the CSVs here and keep them (reused when already there)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        leads, acts, n_acts = generate(args.leads, folder)
+        if (folder / "leads.csv").exists() and args.keep is not None:
+            leads, acts = folder / "leads.csv", folder / "activities.csv"
+            with open(acts, "rb") as fh:
+                n_acts = sum(1 for _ in fh) - 1
+        else:
+            leads, acts, n_acts = generate(args.leads, folder)
         gen_s = time.perf_counter() - t0
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(leads), str(acts)],
