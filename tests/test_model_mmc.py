@@ -273,7 +273,12 @@ def test_adding_a_rep_never_delays_any_lead(mmc_scenario, c):
     s = mmc_scenario(c, 0.9 * c * 2.0, 0.5, 20.0, 0.0)
     a = fs.simulate(s, 3, 0)
     b = fs.simulate(fs.override(s, {"sales.reps": c + 1}), 3, 0)
-    np.testing.assert_array_equal(a.mql_id, b.mql_id)
-    wait_a, wait_b = a.first_touch_at - a.mql_at, b.first_touch_at - b.mql_at
+    # The hand-offs are the same ones in the same order; the tail of uncounted arrivals after
+    # the horizon stops when each run's cohort is done, so one run may have more of them.
+    n = min(a.mql_id.size, b.mql_id.size)
+    assert n >= a.cohort_mqls().sum()
+    np.testing.assert_array_equal(a.arrival[a.mql_id[:n]], b.arrival[b.mql_id[:n]])
+    wait_a = (a.first_touch_at - a.mql_at)[:n]
+    wait_b = (b.first_touch_at - b.mql_at)[:n]
     assert np.all(wait_b <= wait_a + 1e-9)
     assert wait_b.mean() < wait_a.mean()

@@ -71,17 +71,30 @@ def plan(analytic) -> fs.QuotaPlan:
 
 
 def _thresholds(s: fs.Scenario, big: float) -> np.ndarray:
-    """Each replication's threshold volume v_r, read off one run at a large volume ``big``:
-    prospect i arrives at E_i / rate, so its customer count reaches K once the rate exceeds
-    (K-th customer's arrival at ``big``) * big / horizon."""
+    """Each replication's threshold volume v_r, read off one run at a large volume ``big``.
+
+    The horizon lies in the first arrival chunk, where prospect j of the chunk has a level
+    Gamma_j (the j-th point of a unit-rate Poisson process) and exists at a weekly rate v iff
+    Gamma_j < v / 168 * CHUNK_H. Its arrival time u_j * CHUNK_H does not depend on v, which
+    identifies it in the record; the replication reaches K customers once v exceeds the K-th
+    smallest customer threshold 168 Gamma_j / CHUNK_H."""
+    from funnelsim.model.arrivals import CHUNK_H
+    from funnelsim.model.streams import Streams
+
+    assert s.run.horizon_days * 24.0 <= CHUNK_H
     s_big = fs.override(s, {"arrivals.prospects_per_week": big})
     out = []
     for r in range(R):
         rec = fs.simulate(s_big, s.run.seed, r)
         won = rec.won & rec.cohort_mqls()
-        times = np.sort(rec.arrival[rec.mql_id[won]])
-        assert times.size >= K, "raise `big`: a replication has fewer than K customers"
-        out.append(times[K - 1] * big / rec.horizon_h)
+        st = Streams(s.run.seed, r)
+        level = big / 168.0 * CHUNK_H
+        levels = np.cumsum(-np.log1p(-st.chunk("arrivals", 0).random(int(2 * level + 100))))
+        n = int(np.searchsorted(levels, level))
+        place = {float(t): j for j, t in enumerate(st.chunk("arrival_time", 0).random(n) * CHUNK_H)}
+        j = np.array([place[float(t)] for t in rec.arrival[rec.mql_id[won]]])
+        assert j.size >= K, "raise `big`: a replication has fewer than K customers"
+        out.append(np.sort(levels[j])[K - 1] * 168.0 / CHUNK_H)
     return np.sort(np.asarray(out))
 
 

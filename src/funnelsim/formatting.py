@@ -39,14 +39,45 @@ def unit_of(kpi: str) -> str:
     return UNITS.get(kpi, "number")
 
 
-def summary_text_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """A run summary with every number formatted for its unit."""
+# Speed to lead on one yardstick for every scenario (wall clock, share of accepted MQLs): shown
+# first wherever scenarios are compared; sla_attainment is each team's own promise.
+SHARED_SPEED = (
+    "first_touch_within_5m_share",
+    "first_touch_within_1h_share",
+    "first_touch_within_24h_share",
+    "never_touched_share",
+    "first_touch_hours_mean",
+)
+
+
+def own_sla(sla_hours: float, sla_clock: str) -> str:
+    """How a team's own SLA reads: "1 h, business clock"."""
+    return f"{sla_hours:g} h, {sla_clock} clock"
+
+
+def sla_label(*slas: tuple[float, str]) -> str:
+    """The sla_attainment row's label: against each team's own SLA (one or two teams)."""
+    texts = [own_sla(h, c) for h, c in slas]
+    if len(set(texts)) == 1:
+        return f"sla_attainment (against its own SLA of {texts[0]})"
+    return f"sla_attainment (each against its own SLA: {' vs '.join(texts)})"
+
+
+def shared_yardsticks_first(index) -> list:
+    """The KPI names reordered: the shared speed-to-lead yardsticks first, then the rest."""
+    names = list(index)
+    return [k for k in SHARED_SPEED if k in names] + [k for k in names if k not in SHARED_SPEED]
+
+
+def summary_text_frame(summary: pd.DataFrame, sla: tuple[float, str] | None = None) -> pd.DataFrame:
+    """A run summary with every number formatted for its unit; with ``sla`` (hours, clock) the
+    sla_attainment row says whose promise it measures."""
     rows = []
     for kpi, r in summary.iterrows():
         u = unit_of(str(kpi))
         rows.append(
             {
-                "kpi": kpi,
+                "kpi": sla_label(sla) if kpi == "sla_attainment" and sla else kpi,
                 "mean": fmt(r["mean"], u),
                 "95% CI": f"[{fmt(r['ci_low'], u)}, {fmt(r['ci_high'], u)}]",
             }
@@ -60,11 +91,16 @@ def share_text_frame(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"from parameters": [fmt(v, "rate") for v in shares]}, index=shares.index)
 
 
-def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """A comparison table with formatted numbers; '*' marks a CI that excludes zero. When some
-    KPI is defined in fewer replications than others, an ``n`` column says over how many
-    paired replications each row's means are taken."""
+def comparison_text_frame(
+    table: pd.DataFrame, slas: tuple[tuple[float, str], tuple[float, str]] | None = None
+) -> pd.DataFrame:
+    """A comparison table with formatted numbers; '*' marks a CI that excludes zero. The shared
+    speed-to-lead yardsticks come first; with ``slas`` (each scenario's sla_hours and
+    sla_clock) the sla_attainment row is labelled as each team's own promise. When some KPI is
+    defined in fewer replications than others, an ``n`` column says over how many paired
+    replications each row's means are taken."""
     rows = []
+    table = table.loc[shared_yardsticks_first(table.index)]
     for kpi, r in table.iterrows():
         u = unit_of(str(kpi))
         diff_unit = "number" if u == "rate" else u
@@ -81,7 +117,7 @@ def comparison_text_frame(table: pd.DataFrame) -> pd.DataFrame:
         rel = "-" if not math.isfinite(rel) or not r["baseline"] > 0 else f"{rel:+.1%}"
         rows.append(
             {
-                "kpi": kpi,
+                "kpi": sla_label(*slas) if kpi == "sla_attainment" and slas else kpi,
                 "baseline": fmt(r["baseline"], u),
                 "alternative": fmt(r["alternative"], u),
                 "diff": diff,

@@ -54,3 +54,30 @@ def servers_for_wait_within(t: float, target: float, lam: float, mu: float) -> i
     while mmc_wait_within(t, lam, mu, c) < target:
         c += 1
     return c
+
+
+def erlang_m1_sigma(k: int, lam: float, mu: float) -> float:
+    """The root sigma in (0, 1) of sigma = A*(mu (1 - sigma)) for the E_k/M/1 queue: one server
+    fed every k-th arrival of a Poisson(lam) stream, so interarrivals are Erlang(k, lam) with
+    transform A*(s) = (lam / (lam + s))^k. Needs lam / k < mu."""
+    from scipy import optimize
+
+    if lam / k >= mu:
+        return 1.0
+
+    def gap(sigma: float) -> float:
+        return (lam / (lam + mu * (1.0 - sigma))) ** k - sigma
+
+    return optimize.brentq(gap, 0.0, 1.0 - 1e-9, xtol=1e-14)
+
+
+def erlang_m1_mean_wait(k: int, lam: float, mu: float) -> float:
+    """Mean wait in queue of E_k/M/1 (GI/M/1): W_q = sigma / (mu (1 - sigma))."""
+    sigma = erlang_m1_sigma(k, lam, mu)
+    return math.inf if sigma >= 1.0 else sigma / (mu * (1.0 - sigma))
+
+
+def erlang_m1_wait_within(t: float, k: int, lam: float, mu: float) -> float:
+    """P(W_q <= t) = 1 - sigma exp(-mu (1 - sigma) t) for E_k/M/1 (GI/M/1)."""
+    sigma = erlang_m1_sigma(k, lam, mu)
+    return 0.0 if sigma >= 1.0 else 1.0 - sigma * math.exp(-mu * (1.0 - sigma) * t)

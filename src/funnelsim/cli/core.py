@@ -41,6 +41,10 @@ from .execution import (
 )
 
 
+def _slas(*scenarios) -> tuple:
+    return tuple((x.sales.sla_hours, x.sales.sla_clock) for x in scenarios)
+
+
 @app.command()
 @handled
 def validate(scenario: ScenarioArg, sets: SetOpt = None) -> None:
@@ -107,7 +111,7 @@ def run(
     print_frame(
         f"{s.name}: {result.replications} replications, seed {result.seed}, "
         f"horizon {s.run.horizon_days:g} days (cohort: arrivals from day {s.run.warmup_days:g})",
-        summary_text_frame(result.summary()),
+        summary_text_frame(result.summary(), (s.sales.sla_hours, s.sales.sla_clock)),
     )
     if result.parameter_uncertainty:
         print_frame(
@@ -170,8 +174,10 @@ def compare(
         return
     print_frame(
         f"{b.name} vs {a.name}: {comp.baseline.replications} paired replications, seed "
-        f"{comp.baseline.seed} (diff = {b.name} - {a.name}; * = the 95% CI excludes zero)",
-        comparison_text_frame(comp.table()),
+        f"{comp.baseline.seed} (diff = {b.name} - {a.name}; * = the 95% CI excludes zero). "
+        "Speed to lead first, on one yardstick for both (wall clock, share of accepted MQLs); "
+        "sla_attainment is each team's own promise.",
+        comparison_text_frame(comp.table(), slas=_slas(a, b)),
     )
     if comp.parameter_uncertainty:
         print_frame(

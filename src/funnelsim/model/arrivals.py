@@ -1,68 +1,128 @@
-"""Prospect arrivals: a Poisson process, non-homogeneous when a weekday or monthly profile is set.
+"""Prospect arrivals: a Poisson process at ``prospects_per_week``, non-homogeneous when a weekday,
+monthly or hour-of-day profile is set.
 
-Arrival times come from inverting the cumulative intensity: t_i = Λ⁻¹(E_i), where E_i are the
-points of a unit-rate Poisson process. This is an exact NHPP, and it couples volumes well: at a
-higher rate, the same E_i land earlier, so the prospects of a smaller volume are a prefix of those
-of a larger one (what a quota search on common random numbers needs).
+Time is cut into chunks of `CHUNK_DAYS` days. In chunk k the process is drawn as a Poisson
+process in (time, level) space: prospect j of the chunk has a level Γ_j (the j-th point of a
+unit-rate Poisson process, scaled by the chunk's integrated intensity) and an arrival time drawn
+independently from the chunk's intensity profile; the prospects at rate λ are those with a level
+below λ. So:
+
+- it is an exact non-homogeneous Poisson process (given their number, the points of a Poisson
+  process are independent draws from its intensity);
+- a higher rate only *adds* prospects, in every window: prospect j of chunk k keeps its arrival
+  time and every draw keyed by it (`streams.prospect_ids`), so cohort membership never depends on
+  the volume and a quota search sees a monotone funnel;
+- chunks are drawn on demand, so arrivals can go on after the horizon (simulated, never counted)
+  for as long as the cohort still needs a steady queue, and before day 0 for the leads whose
+  hand-off lands after it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..scenario import Scenario
-from .streams import stream
+from .streams import Streams
 
-_CHUNK = 1 << 16
+CHUNK_DAYS = 91  # thirteen weeks: few chunks a year, little overshoot when the tail stops
+CHUNK_H = CHUNK_DAYS * 24.0
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
 
-def daily_multipliers(s: Scenario, days: int) -> np.ndarray:
-    """Rate multiplier for each day in [0, days), mean 1 over a full week and a full year."""
+def _profiled(s: Scenario) -> bool:
+    a = s.arrivals
+    return (
+        a.weekday_profile is not None
+        or a.monthly_seasonality is not None
+        or a.hourly_profile is not None
+    )
+
+
+def daily_multipliers(s: Scenario, days: int, first_day: int = 0) -> np.ndarray:
+    """Rate multiplier of each day in [first_day, first_day + days): weekday times month, each
+    profile rescaled to mean 1 over a week and over a (365-day) year."""
     mult = np.ones(days)
-    dates = np.datetime64(s.run.start_date) + np.arange(days).astype("timedelta64[D]")
+    dates = np.datetime64(s.run.start_date, "D") + np.arange(first_day, first_day + days)
     if s.arrivals.weekday_profile is not None:
         prof = np.asarray(s.arrivals.weekday_profile, dtype=float)
-        prof = prof / prof.mean()
-        weekday = (dates.astype("datetime64[D]").view("int64") - 4) % 7  # 1970-01-01 was a Thursday
-        mult *= prof[weekday]
+        weekday = (dates.view("int64") - 4) % 7  # 1970-01-01 was a Thursday
+        mult *= (prof / prof.mean())[weekday]
     if s.arrivals.monthly_seasonality is not None:
         prof = np.asarray(s.arrivals.monthly_seasonality, dtype=float)
-        month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
-        prof = prof / (prof @ month_days / 365.0)
         month = dates.astype("datetime64[M]").astype(int) % 12
-        mult *= prof[month]
+        mult *= (prof / (prof @ _MONTH_DAYS / 365.0))[month]
     return mult
 
 
-def arrival_times(s: Scenario, seed: int, replication: int) -> np.ndarray:
-    """Sorted arrival times in hours within [0, horizon)."""
-    horizon_h = s.run.horizon_days * 24.0
+def hourly_multipliers(s: Scenario, hours: int, first_hour: int = 0) -> np.ndarray:
+    """Rate multiplier of each hour in [first_hour, first_hour + hours) (``first_hour`` a whole
+    number of days): the day's multiplier times the hour-of-day profile, rescaled to mean 1."""
+    first_day, n_days = first_hour // 24, -(-hours // 24)
+    day = np.repeat(daily_multipliers(s, n_days, first_day), 24)
+    if s.arrivals.hourly_profile is not None:
+        prof = np.asarray(s.arrivals.hourly_profile, dtype=float)
+        day *= np.tile(prof / prof.mean(), n_days)
+    return day[:hours]
+
+
+@dataclass(frozen=True)
+class ChunkArrivals:
+    """The prospects of one chunk in arrival order: ``times`` in hours since day 0 and ``index``,
+    each prospect's rank by level, which is its identity within the chunk."""
+
+    chunk: int
+    times: np.ndarray
+    index: np.ndarray
+
+
+def chunk_arrivals(s: Scenario, streams: Streams, chunk: int) -> ChunkArrivals:
+    """The prospects arriving in chunk ``chunk``: [chunk * CHUNK_H, (chunk + 1) * CHUNK_H)."""
     rate_h = s.arrivals.prospects_per_week / 168.0
-    profiled = s.arrivals.weekday_profile is not None or s.arrivals.monthly_seasonality is not None
-    if profiled:
-        days = int(np.ceil(s.run.horizon_days))
-        day_rate = rate_h * daily_multipliers(s, days)
-        knots_h = np.arange(days + 1) * 24.0
-        cum = np.concatenate(([0.0], np.cumsum(day_rate * 24.0)))
-        total = float(np.interp(horizon_h, knots_h, cum))
+    start_h = chunk * CHUNK_H
+    hours = int(CHUNK_H)
+    if _profiled(s):
+        mult = hourly_multipliers(s, hours, chunk * CHUNK_DAYS * 24)
+        cum = np.concatenate(([0.0], np.cumsum(mult)))
     else:
-        total = rate_h * horizon_h
-    points = _unit_poisson_points(seed, replication, total)
-    if not profiled:
-        return points / rate_h
-    # Λ is linear within each day, so its inverse is exact linear interpolation.
-    times = np.interp(points, cum, knots_h)
-    return times[times < horizon_h]
+        cum = None
+    mass = float(cum[-1]) if cum is not None else CHUNK_H
+    n = _count_below(streams, chunk, rate_h * mass)
+    u = streams.chunk("arrival_time", chunk).random(n)
+    if cum is None:
+        offset = u * CHUNK_H
+    else:
+        # The cumulative intensity is linear within each hour, so its inverse is exact linear
+        # interpolation between hour knots.
+        offset = np.interp(u * mass, cum, np.arange(hours + 1, dtype=float))
+    order = np.argsort(offset, kind="stable")
+    return ChunkArrivals(chunk, start_h + offset[order], order)
 
 
-def _unit_poisson_points(seed: int, replication: int, upto: float) -> np.ndarray:
-    rng = stream(seed, replication, "arrivals")
-    chunks, last = [], 0.0
-    while last < upto:
-        pts = last + np.cumsum(-np.log1p(-rng.random(_CHUNK)))
-        chunks.append(pts)
-        last = float(pts[-1])
-    if not chunks:
-        return np.empty(0)
-    points = np.concatenate(chunks)
-    return points[: np.searchsorted(points, upto, side="left")]
+def _count_below(streams: Streams, chunk: int, level: float) -> int:
+    """How many points of the chunk's unit-rate level process lie below ``level``: a Poisson
+    count whose prospects are a prefix of those at any higher level."""
+    if level <= 0:
+        return 0
+    gen = streams.chunk("arrivals", chunk)
+    block = int(level + 6.0 * level**0.5 + 64)
+    total, n = 0.0, 0
+    while True:
+        pts = total - np.cumsum(np.log1p(-gen.random(block)))
+        below = int(np.searchsorted(pts, level, side="left"))
+        n += below
+        if below < block:
+            return n
+        total = float(pts[-1])
+
+
+def arrival_times(s: Scenario, seed: int, replication: int) -> np.ndarray:
+    """Sorted arrival times in hours within [0, horizon): the prospects a run counts from."""
+    streams = Streams(seed, replication)
+    horizon_h = s.run.horizon_days * 24.0
+    out = []
+    for k in range(int(np.ceil(horizon_h / CHUNK_H))):
+        t = chunk_arrivals(s, streams, k).times
+        out.append(t[t < horizon_h])
+    return np.concatenate(out) if out else np.empty(0)

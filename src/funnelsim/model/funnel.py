@@ -2,11 +2,13 @@
 opportunity -> customer, with recycling through nurture and marketing's feedback loop.
 
 Stages that need no shared resource and no time order are drawn in bulk with numpy, each from its
-own named stream and indexed by prospect (common random numbers): arrivals, channels, scores,
-the first MQL, and the deal stages after an SQL. What happens between hand-off and qualification
-depends on the order of events (reps are shared, policies change at reviews, leads return from
-nurture), so it runs in SimPy (`sales.run_sales`). The run drains: every lead is followed to its
-final outcome, however long after the horizon that is.
+own named stream and keyed by prospect (common random numbers): arrivals, channels, scores, the
+first MQL (`leads`), and the deal stages after an SQL (here). What happens between hand-off and
+qualification depends on the order of events (reps are shared, policies change at reviews, leads
+return from nurture), so it runs in SimPy (`sales.run_sales`). The run drains: every counted lead
+is followed to its final outcome, however long after the horizon that is, and arrivals go on
+after the horizon (never counted) while the cohort still has work, so its last hand-offs meet a
+steady queue.
 """
 
 from __future__ import annotations
@@ -14,69 +16,47 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
-from ..calendar import WeekCalendar
+from ..calendar import DAY_INDEX
 from ..scenario import Scenario
-from ..scenario.checks import company_calendar
-from .arrivals import arrival_times
 from .channels import channel_mix
+from .leads import LeadPlan, LeadSource, delay_bound_h
 from .record import FunnelRecord
-from .sales import Draws, Feedback, Ramp, RepCalendar, Rules, cadence_offsets, run_sales
-from .scoring import stage_probability
-from .streams import stream, uniforms
+from .reps import Ramp, RepCalendar, rep_calendars
+from .routing import PullSchedule
+from .sales import Feedback, Rules, attempt_matrix, cadence_offsets, run_sales
+from .scoring import mqls_population, stage_scores
+from .streams import Streams
 
-_EPS = 1e-12
 MONTH_H = 365.0 * 24.0 / 12.0
-
-
-def rep_calendars(s: Scenario, seed: int = 0, replication: int = 0) -> list[RepCalendar]:
-    """Each rep's calendar for MQL work: working hours cut to their focus blocks (staggered
-    between reps), minus the rep's vacation days."""
-    base = company_calendar(s)
-    block_h = s.sales.focus_block_minutes / 60.0
-    away = _vacations(s, base, seed, replication)
-    return [
-        RepCalendar(
-            base.with_focus_blocks(s.sales.availability, block_h, block_h * i / s.sales.reps),
-            away[i],
-        )
-        for i in range(s.sales.reps)
-    ]
-
-
-def _vacations(s: Scenario, base: WeekCalendar, seed: int, r: int) -> list[frozenset[int]]:
-    per_year = s.sales.vacation_days_per_year
-    if per_year <= 0:
-        return [frozenset()] * s.sales.reps
-    rng = stream(seed, r, "vacation")
-    years = math.ceil(s.run.horizon_days / 365.0) + 1
-    day = np.arange(365 * years)
-    workday = base.open_hours_between(day * 24.0, day * 24.0 + 24.0) > 0
-    by_year = [day[(day // 365 == y) & workday] for y in range(years)]
-    out = []
-    for _ in range(s.sales.reps):
-        days: list[int] = []
-        for candidates in by_year:
-            take = int(per_year) + int(rng.random() < per_year - int(per_year))
-            days += rng.choice(candidates, size=min(take, candidates.size), replace=False).tolist()
-        out.append(frozenset(days))
-    return out
+WEEK_H = 168.0
+_YEAR_H = 365.0 * 24.0
+# Tail arrivals stop this long after the cohort's last possible hand-off and attempt, even if a
+# cohort lead is still waiting (an overloaded lifo or priority queue can starve it for ever).
+_TAIL_MARGIN_H = 30.0 * 24.0
 
 
 def sales_rules(s: Scenario) -> Rules:
     """The hand-off and sales rules of a scenario, as the engine takes them."""
     nurture, fb = s.nurture, s.feedback
+    mix = channel_mix(s)
+    shares = np.diff(np.concatenate(([0.0], mix.cumulative_share)))
+    scores = stage_scores(
+        s.marketing.score_strength,
+        mqls_population(shares, mix.mql_rate, mix.score_shift),
+        s.handoff.acceptance_rate,
+        s.qualification.sql_rate,
+        s.deals.win_rate,
+    )
     return Rules(
         acceptance_rate=s.handoff.acceptance_rate,
-        score_strength=s.marketing.score_strength,
         coverage=s.sales.coverage,
-        sql_rate=s.qualification.sql_rate,
         sql_uplift=1.0 + s.handoff.context_sql_uplift * s.handoff.context_shared,
         decay_floor=s.qualification.decay_floor,
         decay_tau_h=s.qualification.decay_tau_hours,
         cadence=cadence_offsets(s.sales.cadence_hours, s.sales.attempts),
         queue=s.sales.queue,
+        scores=scores,
         recycle=frozenset(nurture.outcomes) if nurture.recycle else frozenset(),
         nurture_hazard_per_h=-math.log1p(-min(nurture.remql_per_month, 1 - 1e-12)) / MONTH_H,
         max_nurture_h=nurture.max_nurture_months * MONTH_H,
@@ -92,6 +72,30 @@ def sales_rules(s: Scenario) -> Rules:
         if fb.enabled
         else None,
         n_kinds=len(s.handoff.rejection_reasons),
+        routing=s.sales.routing,
+        reassign_after_h=s.sales.reassign_after_hours,
+        pulls=pull_schedule(s),
+    )
+
+
+def pull_schedule(s: Scenario) -> PullSchedule | None:
+    """The team's batch pulls: ``sales.pull_times`` on each working day (every day for 24/7)."""
+    if s.sales.pull_times is None:
+        return None
+    days = range(7) if s.sales.calendar == "24/7" else [DAY_INDEX[d] for d in s.sales.workdays]
+    return PullSchedule(s.sales.pull_times, days, 24.0 * s.run.start_date.weekday())
+
+
+def tail_cap_h(s: Scenario, rules: Rules) -> float:
+    """The latest time any arrival is simulated: past the horizon by the longest first-hand-off
+    delay, every nurture cycle and the whole cadence, plus a margin."""
+    nurture = (rules.max_cycles - 1) * rules.max_nurture_h if rules.recycle else 0.0
+    return (
+        s.run.horizon_days * 24.0
+        + delay_bound_h(channel_mix(s))
+        + nurture
+        + rules.cadence[-1]
+        + _TAIL_MARGIN_H
     )
 
 
@@ -104,106 +108,67 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     s = scenario
     seed = s.run.seed if seed is None else seed
     r = replication
-    arrival = arrival_times(s, seed, r)
-    n = arrival.size
-
-    def draw(name: str) -> np.ndarray:
-        return uniforms(seed, r, name, n)
-
+    streams = Streams(seed, r)
     mix = channel_mix(s)
-    channel = mix.assign(draw("channel"))
-    score_z = special.ndtri(np.clip(draw("score"), _EPS, 1 - _EPS)) + mix.score_shift[channel]
-
-    # Leads that become MQLs at least once, in the order of their first hand-off.
-    lead_id = np.flatnonzero(draw("mql") < mix.mql_rate[channel])
-    first_at = arrival[lead_id] + 24.0 * mix.time_to_mql_days(
-        channel[lead_id], draw("time_to_mql")[lead_id]
-    )
-    order = np.argsort(first_at, kind="stable")
-    lead_id, first_at = lead_id[order], first_at[order]
-
-    # The reason sales would give if it rejected the lead: a property of the lead.
     names = tuple(s.handoff.rejection_reasons)
     weights = np.fromiter(s.handoff.rejection_reasons.values(), float)
-    cum = np.cumsum(weights) / weights.sum()
-    kind = np.minimum(np.searchsorted(cum, draw("reason")[lead_id], side="right"), len(cum) - 1)
-
     rules = sales_rules(s)
     n_att = rules.attempts
-
-    def per_cycle(name: str, c: int) -> np.ndarray:
-        return draw(name if c == 0 else f"{name}.{c}")[lead_id]
-
-    cycles = range(rules.max_cycles)
-    handling = s.sales.handling_minutes
-    draws = Draws(
-        accept=[per_cycle("accept", c) for c in cycles],
-        cover=[per_cycle("coverage", c) for c in cycles],
-        reach=[
-            _reaching_attempt(per_cycle("contact", c), s.sales.contact_rate, n_att) for c in cycles
-        ],
-        qualify=[per_cycle("qualify", c) for c in cycles],
-        nurture=[per_cycle("nurture", c) for c in cycles[:-1]],
-        hold=[per_cycle("hold", c) for c in cycles] if rules.feedback else [],
-        handling=[
-            np.vstack([handling.ppf(per_cycle(f"handling{k}", c)) / 60.0 for k in range(n_att)])
-            for c in cycles
-        ],
+    cap_h = tail_cap_h(s, rules)
+    plan = LeadPlan(
+        max_cycles=rules.max_cycles,
+        attempts=n_att,
+        contact_rate=s.sales.contact_rate,
+        handling_minutes=s.sales.handling_minutes,
+        recycle=bool(rules.recycle),
+        feedback=rules.feedback is not None,
+        tail_cap_h=cap_h,
     )
-    calendars = rep_calendars(s, seed, r)
+    source = LeadSource(s, streams, mix, plan, np.cumsum(weights) / weights.sum())
+    calendars = rep_calendars(s, seed, r, days=cap_h / 24.0 + 365.0)
     ramp = Ramp(s.sales.ramp_start_productivity, s.sales.ramp_days * 24.0)
     new_from = s.sales.reps - s.sales.new_hires
     productivity = [ramp if i >= new_from else None for i in range(s.sales.reps)]
-    out = run_sales(first_at, score_z[lead_id], kind, draws, rules, calendars, productivity)
+    out = run_sales(source, rules, calendars, productivity)
+
+    warmup_h, horizon_h = s.run.warmup_days * 24.0, s.run.horizon_days * 24.0
+    people = _prospects(source, out, horizon_h)
+    lead_pos, lead_ids = people["lead_pos"], people["lead_ids"]
 
     # Hand-off rows, in the order they happened.
     lead = np.asarray(out.lead, dtype=np.int64)
-    mql_id = lead_id[lead]
+    mql_id = lead_pos[lead]
+    row_ids = lead_ids[lead]
     mql_at = np.asarray(out.at, dtype=float)
     accepted = np.asarray(out.accepted, dtype=bool)
     worked = np.asarray(out.worked, dtype=bool)
-    reason = np.where(accepted, -1, np.asarray(out.kind)).astype(np.int8)
+    reason = np.where(accepted, -1, np.asarray(out.kind, dtype=np.int64)).astype(np.int16)
     z_row = np.asarray(out.z, dtype=float)
     m = lead.size
+    start, rep, hours = attempt_matrix(out, n_att)
     cols = np.arange(m)
     contact_k = np.asarray(out.contact_attempt, dtype=np.int64)
     reached = contact_k > 0
-    first_touch_at = out.start[0] if m else np.empty(0)
+    first_touch_at = start[0] if m else np.empty(0)
     contact_at = np.full(m, np.nan)
     talk_end = np.full(m, np.nan)
-    contact_at[reached] = out.start[contact_k[reached] - 1, cols[reached]]
-    talk_end[reached] = contact_at[reached] + out.hours[contact_k[reached] - 1, cols[reached]]
-    attempts_made = np.sum(~np.isnan(out.start), axis=0).astype(np.int8)
+    contact_at[reached] = start[contact_k[reached] - 1, cols[reached]]
+    talk_end[reached] = contact_at[reached] + hours[contact_k[reached] - 1, cols[reached]]
+    attempts_made = np.sum(~np.isnan(start), axis=0).astype(np.int8)
     sla_met = _sla_met(s, mql_at, first_touch_at)
 
     # Deals: an SQL happens at most once per prospect, so per-prospect draws stay paired.
     sql = np.asarray(out.sql, dtype=bool)
-    q = s.qualification
-    sql_at = np.where(
-        sql, talk_end + 24.0 * q.time_to_sql_days.ppf(draw("time_to_sql")[mql_id]), np.nan
-    )
-    d = s.deals
-    ctx = s.handoff.context_shared
-    opportunity = sql & (draw("opportunity")[mql_id] < d.opportunity_rate)
-    opportunity_at = np.where(
-        opportunity,
-        sql_at + 24.0 * d.time_to_opportunity_days.ppf(draw("time_to_opportunity")[mql_id]),
-        np.nan,
-    )
-    amount = np.where(opportunity, d.deal_size.ppf(draw("deal_size")[mql_id]), np.nan)
-    win_uplift = 1.0 + s.handoff.context_win_uplift * ctx
-    p_win = win_uplift * stage_probability(d.win_rate, s.marketing.score_strength, z_row)
-    won = opportunity & (draw("win")[mql_id] < p_win)
-    # Without context the buyer repeats discovery: the cycle stretches by the unshared share.
-    cycle_days = d.sales_cycle_days.ppf(draw("sales_cycle")[mql_id]) + (
-        1.0 - ctx
-    ) * s.handoff.rediscovery_days.ppf(draw("rediscovery")[mql_id])
-    closed_at = np.where(opportunity, opportunity_at + 24.0 * cycle_days, np.nan)
-    billed_months = _billed_months(draw("churn")[mql_id], d.monthly_churn, d.revenue)
+    deals = _deals(s, rules, streams, row_ids[sql], z_row[sql], talk_end[sql])
 
-    warmup_h, horizon_h = s.run.warmup_days * 24.0, s.run.horizon_days * 24.0
-    end = out.start + out.hours
-    busy = _busy_open_hours(out.start, end, out.rep, calendars, warmup_h, horizon_h)
+    def on_sql(values: np.ndarray, fill: float = np.nan) -> np.ndarray:
+        full = np.full(m, fill, dtype=values.dtype if values.dtype == bool else float)
+        full[sql] = values
+        return full
+
+    cohort_row = people["cohort_lead"][lead]
+    end = start + hours
+    busy, available = _rep_time(start, end, rep, calendars, warmup_h, horizon_h)
     worked_row = np.flatnonzero(worked)
     return FunnelRecord(
         scenario=s.name,
@@ -213,17 +178,18 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         horizon_h=horizon_h,
         warmup_h=warmup_h,
         sla_hours=s.sales.sla_hours,
+        sla_clock=s.sales.sla_clock,
         reason_names=names,
         channel_names=mix.names,
         channel_cost=mix.cost_per_prospect,
-        recurring=d.revenue == "recurring",
+        recurring=s.deals.revenue == "recurring",
         reps=s.sales.reps,
         attempts_allowed=n_att,
         mql_commitment_per_week=s.marketing.mql_commitment_per_week or np.nan,
         rep_cost_per_year=s.costs.rep_cost_per_year,
-        arrival=arrival,
-        channel=channel,
-        score_z=score_z.astype(np.float32),
+        arrival=people["arrival"],
+        channel=people["channel"],
+        score_z=people["z"].astype(np.float32),
         mql_id=mql_id,
         cycle=np.asarray(out.cycle, dtype=np.int8),
         mql_at=mql_at,
@@ -236,44 +202,200 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
         contact_at=contact_at,
         sla_met=sla_met,
         sql=sql,
-        sql_at=sql_at,
-        opportunity=opportunity,
-        opportunity_at=opportunity_at,
-        won=won,
-        closed_at=closed_at,
-        amount=amount,
-        billed_months=billed_months,
+        sql_at=on_sql(deals["sql_at"]),
+        opportunity=on_sql(deals["opportunity"], False),
+        opportunity_at=on_sql(deals["opportunity_at"]),
+        won=on_sql(deals["won"], False),
+        closed_at=on_sql(deals["closed_at"]),
+        amount=on_sql(deals["amount"]),
+        billed_months=on_sql(deals["billed_months"]),
         returned_at=np.asarray(out.returned_at, dtype=float),
-        held_id=lead_id[np.asarray(out.held_lead, dtype=np.int64)],
+        held_id=lead_pos[np.asarray(out.held_lead, dtype=np.int64)],
         held_at=np.asarray(out.held_at, dtype=float),
         policy=np.asarray(out.policy, dtype=float).reshape(-1, 6),
         worked_row=worked_row,
-        attempt_start=out.start[:, worked_row],
-        attempt_hours=out.hours[:, worked_row],
-        attempt_rep=out.rep[:, worked_row],
-        rep_available_h=sum(c.open_hours_between(warmup_h, horizon_h) for c in calendars),
+        attempt_start=start[:, worked_row],
+        attempt_hours=hours[:, worked_row],
+        attempt_rep=rep[:, worked_row].astype(np.int16),
+        rep_available_h=available,
         rep_busy_h=busy,
+        cohort_rep_years=cohort_rep_years(
+            start, hours, np.broadcast_to(cohort_row, start.shape), s.sales.reps, out.cohort_done_at
+        ),
+        cohort_done_at=out.cohort_done_at,
     )
 
 
-def _busy_open_hours(
+def _prospects(source: LeadSource, out, horizon_h: float) -> dict[str, np.ndarray]:
+    """The record's prospects in arrival order: every prospect that arrived in [0, horizon), plus
+    the leads from before day 0 or after the horizon that the engine handed off (or held back).
+    Also, per engine lead: its place among them (``lead_pos``), its draw id and cohort flag."""
+    batches = out.leads
+    lead_chunk = np.concatenate([b.chunk for b in batches])
+    lead_index = np.concatenate([b.index for b in batches])
+    arrival = np.concatenate([b.arrival for b in batches])
+    n = arrival.size
+    seen = np.zeros(n, bool)
+    seen[np.asarray(out.lead, dtype=np.int64)] = True
+    seen[np.asarray(out.held_lead, dtype=np.int64)] = True
+    main = (arrival >= 0.0) & (arrival < horizon_h)
+    extra = ~main & seen
+
+    # The horizon's prospects, chunk by chunk; a lead's place is its chunk's offset plus its
+    # rank in the chunk's arrival order.
+    kept = [(cp, cp.times < horizon_h) for cp in source.prospects]
+    counts = [int(k.sum()) for _, k in kept]
+    pre = extra & (arrival < 0.0)
+    post = extra & (arrival >= horizon_h)
+    n_pre = int(pre.sum())
+    lead_pos = np.full(n, -1, np.int64)
+    by_chunk = {
+        cp.chunk: (cp, off) for (cp, _), off in zip(kept, _offsets(counts, n_pre), strict=True)
+    }
+    for k in np.unique(lead_chunk[main]):
+        cp, off = by_chunk[int(k)]
+        rank = np.empty(cp.index.size, np.int64)
+        rank[cp.index] = np.arange(cp.index.size)
+        mine = main & (lead_chunk == k)
+        lead_pos[mine] = off + rank[lead_index[mine]]
+    offset = n_pre + sum(counts)
+
+    def ordered(mask: np.ndarray, first: int) -> np.ndarray:
+        idx = np.flatnonzero(mask)
+        idx = idx[np.argsort(arrival[idx], kind="stable")]
+        lead_pos[idx] = first + np.arange(idx.size)
+        return idx
+
+    pre_idx, post_idx = ordered(pre, 0), ordered(post, offset)
+    lead_channel = np.concatenate([b.channel for b in batches])
+    lead_z = np.concatenate([b.z for b in batches])
+    main_t = [cp.times[k] for cp, k in kept]
+    main_c = [cp.channel[k] for cp, k in kept]
+    main_z = [cp.z[k] for cp, k in kept]
+    return {
+        "arrival": np.concatenate([arrival[pre_idx], *main_t, arrival[post_idx]]),
+        "channel": np.concatenate([lead_channel[pre_idx], *main_c, lead_channel[post_idx]]).astype(
+            np.int16
+        ),
+        "z": np.concatenate([lead_z[pre_idx], *main_z, lead_z[post_idx]]),
+        "lead_pos": lead_pos,
+        "lead_ids": np.concatenate([b.ids for b in batches]),
+        "cohort_lead": np.concatenate([b.cohort for b in batches]),
+    }
+
+
+def _offsets(counts: list[int], first: int) -> list[int]:
+    out, acc = [], first
+    for c in counts:
+        out.append(acc)
+        acc += c
+    return out
+
+
+def _deals(
+    s: Scenario,
+    rules: Rules,
+    streams: Streams,
+    ids: np.ndarray,
+    z: np.ndarray,
+    talk_end: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """SQL -> opportunity -> customer for the SQL rows, from per-prospect draws."""
+    q, d = s.qualification, s.deals
+    ctx = s.handoff.context_shared
+
+    def u(name: str) -> np.ndarray:
+        return streams.at(name, ids)
+
+    sql_at = talk_end + 24.0 * q.time_to_sql_days.ppf(u("time_to_sql"))
+    opportunity = u("opportunity") < d.opportunity_rate
+    opportunity_at = np.where(
+        opportunity,
+        sql_at + 24.0 * d.time_to_opportunity_days.ppf(u("time_to_opportunity")),
+        np.nan,
+    )
+    amount = np.where(opportunity, d.deal_size.ppf(u("deal_size")), np.nan)
+    win_uplift = 1.0 + s.handoff.context_win_uplift * ctx
+    p_win = win_uplift * rules.scores.win(z)
+    won = opportunity & (u("win") < p_win)
+    # Without context the buyer repeats discovery: the cycle stretches by the unshared share.
+    cycle_days = d.sales_cycle_days.ppf(u("sales_cycle")) + (
+        1.0 - ctx
+    ) * s.handoff.rediscovery_days.ppf(u("rediscovery"))
+    closed_at = np.where(opportunity, opportunity_at + 24.0 * cycle_days, np.nan)
+    return {
+        "sql_at": sql_at,
+        "opportunity": opportunity,
+        "opportunity_at": opportunity_at,
+        "won": won,
+        "closed_at": closed_at,
+        "amount": amount,
+        "billed_months": _billed_months(u("churn"), d.monthly_churn, d.revenue),
+    }
+
+
+def _rep_time(
     start: np.ndarray,
     end: np.ndarray,
     rep: np.ndarray,
     calendars: list[RepCalendar],
     lo: float,
     hi: float,
-) -> float:
-    """Attempt time inside each rep's own open hours within [lo, hi). An attempt that runs past
-    the end of a shift is overtime, not available time used, so utilisation stays a share."""
+) -> tuple[float, float]:
+    """(busy, available) rep hours within [lo, hi): busy is all attempt time, and available is
+    the reps' open MQL hours plus the attempt time that ran outside them (an attempt that runs
+    past its focus block is worked, so that time was available too). Utilisation stays a share."""
     made = ~np.isnan(start)
     s, e, who = np.clip(start[made], lo, hi), np.clip(end[made], lo, hi), rep[made]
-    total = 0.0
+    busy = float((e - s).sum())
+    inside = 0.0
     for i, cal in enumerate(calendars):
         mine = who == i
         if mine.any():
-            total += float(cal.open_hours_within(s[mine], e[mine]).sum())
-    return total
+            inside += float(cal.open_hours_within(s[mine], e[mine]).sum())
+    available = sum(c.open_hours_between(lo, hi) for c in calendars) + busy - inside
+    return busy, available
+
+
+def cohort_rep_years(
+    start: np.ndarray,
+    hours: np.ndarray,
+    cohort: np.ndarray,
+    reps: int,
+    until: float = math.inf,
+) -> float:
+    """Rep-years charged to the cohort: week by week (from day 0), the team's time that week
+    times the cohort's share of the attempt time worked that week, up to ``until`` (when the
+    cohort's last work ended: the tail of uncounted arrivals stops then, so later weeks are
+    nobody's). Idle time is charged to the work of its week, so more reps cost more, and the
+    cohort pays for the weeks after the horizon in which its leads still use the reps. An
+    attempt that straddles a week boundary counts in both weeks, in proportion."""
+    if not until > 0:  # NaN: the cohort had no work
+        return 0.0
+    made = ~np.isnan(start)
+    s, h, c = start[made], hours[made], cohort[made]
+    e = np.minimum(s + h, until)
+    keep = s < until
+    s, e, c = s[keep], e[keep], c[keep]
+    if s.size == 0:
+        return 0.0
+    w0 = np.floor(s / WEEK_H).astype(np.int64)
+    cut = np.minimum(e, (w0 + 1) * WEEK_H)
+    first, second = cut - s, e - cut
+    lo = int(w0.min())
+    weeks = int(np.floor(e.max() / WEEK_H)) - lo + 2
+    idx = w0 - lo
+    total = np.bincount(idx, first, weeks) + np.bincount(idx + 1, second, weeks)
+    mine = np.bincount(idx, first * c, weeks) + np.bincount(idx + 1, second * c, weeks)
+    share = np.divide(mine, total, out=np.zeros(weeks), where=total > 0)
+    # Each week costs a whole week, but the week `until` falls in only up to `until`.
+    length = np.ones(weeks)
+    if math.isfinite(until):
+        last = int(np.floor(until / WEEK_H)) - lo
+        if 0 <= last < weeks:
+            length[last] = until / WEEK_H - np.floor(until / WEEK_H)
+            length[last + 1 :] = 0.0
+    return float((share * length).sum() * reps * WEEK_H / _YEAR_H)
 
 
 def _billed_months(u: np.ndarray, churn: float, revenue: str) -> np.ndarray:
@@ -285,19 +407,9 @@ def _billed_months(u: np.ndarray, churn: float, revenue: str) -> np.ndarray:
     return np.floor(np.log1p(-u) / np.log1p(-churn)) + 1.0
 
 
-def _reaching_attempt(u: np.ndarray, contact_rate: float, attempts: int) -> np.ndarray:
-    """The 1-based attempt at which each lead is first reached (geometric by inverse transform);
-    ``attempts + 1`` stands for never."""
-    never = attempts + 1
-    if contact_rate >= 1.0:
-        return np.ones(u.size, np.int64)
-    if contact_rate <= 0.0:
-        return np.full(u.size, never, np.int64)
-    k = np.floor(np.log1p(-u) / np.log1p(-contact_rate)).astype(np.int64) + 1
-    return np.minimum(k, never)
-
-
 def _sla_met(s: Scenario, handoff: np.ndarray, first_touch: np.ndarray) -> np.ndarray:
+    from ..scenario.checks import company_calendar
+
     touched = ~np.isnan(first_touch)
     wait = np.full(handoff.size, np.inf)
     if s.sales.sla_clock == "business":

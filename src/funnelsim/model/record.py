@@ -1,6 +1,8 @@
 """The columnar record of one replication: numpy arrays filled during the run, no object per lead.
 
-Prospect-level arrays have one entry per prospect. MQL-level arrays have one entry per hand-off
+Prospect-level arrays have one entry per prospect: every prospect that arrived in [0, horizon),
+plus the leads from before day 0 or after the horizon that the run handed off (simulated so the
+cohort meets a steady queue, never counted). MQL-level arrays have one entry per hand-off
 (an MQL event; a lead recycled through nurture has one per cycle): ``mql_id`` maps back to the
 prospect and ``cycle`` counts its returns. Attempt arrays are ``[attempt, worked hand-off]``.
 Times are hours since day 0.
@@ -23,6 +25,7 @@ class FunnelRecord:
     horizon_h: float
     warmup_h: float
     sla_hours: float
+    sla_clock: str
     reason_names: tuple[str, ...]
     channel_names: tuple[str, ...]
     channel_cost: np.ndarray  # marketing cost of one prospect, per channel
@@ -66,9 +69,14 @@ class FunnelRecord:
     attempt_start: np.ndarray
     attempt_hours: np.ndarray
     attempt_rep: np.ndarray
-    # rep time inside the cohort window [warmup, horizon)
+    # rep time inside the cohort window [warmup, horizon): attempt hours, and open MQL hours
+    # plus the attempt hours that ran outside them
     rep_available_h: float
     rep_busy_h: float
+    # rep-years charged to the cohort (its share of each week's attempt time, week by week)
+    cohort_rep_years: float
+    # when the cohort's last work in the sales queue ended (NaN: it had none)
+    cohort_done_at: float
 
     @property
     def n_prospects(self) -> int:
@@ -76,8 +84,14 @@ class FunnelRecord:
 
     def cohort_prospects(self) -> np.ndarray:
         """Mask over prospects: arrived in [warmup, horizon), the counted cohort."""
-        return self.arrival >= self.warmup_h
+        return (self.arrival >= self.warmup_h) & (self.arrival < self.horizon_h)
 
     def cohort_mqls(self) -> np.ndarray:
         """Mask over MQL rows belonging to the counted cohort."""
-        return self.arrival[self.mql_id] >= self.warmup_h
+        a = self.arrival[self.mql_id]
+        return (a >= self.warmup_h) & (a < self.horizon_h)
+
+    def in_cohort(self, prospect: np.ndarray) -> np.ndarray:
+        """Mask over the given prospect indices: which belong to the counted cohort."""
+        a = self.arrival[prospect]
+        return (a >= self.warmup_h) & (a < self.horizon_h)

@@ -45,7 +45,7 @@ def ledger_frame(rec: FunnelRecord) -> pd.DataFrame:
     df = pd.DataFrame(
         {
             "prospect": np.arange(n),
-            "in_cohort": rec.arrival >= rec.warmup_h,
+            "in_cohort": rec.cohort_prospects(),
             "arrived_at": _timestamps(rec, rec.arrival),
             "channel": np.asarray(rec.channel_names, dtype=object)[rec.channel],
             "score": percentile(rec.score_z.astype(float)).round(1),
@@ -89,7 +89,7 @@ def handoffs_frame(rec: FunnelRecord) -> pd.DataFrame:
         {
             "prospect": rec.mql_id,
             "cycle": rec.cycle,
-            "in_cohort": rec.arrival[rec.mql_id] >= rec.warmup_h,
+            "in_cohort": rec.cohort_mqls(),
             "handoff_at": _timestamps(rec, rec.mql_at),
             "score": percentile(rec.row_score_z).round(1),
             "accepted": rec.accepted,

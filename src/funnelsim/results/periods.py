@@ -69,7 +69,7 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
         "revenue": _count(rec, rec.closed_at[won], freq, rec.amount[won]),
     }
     cols["recycled_mqls"] = _count(rec, rec.mql_at[cm & (rec.cycle > 0)], freq)
-    held = rec.arrival[rec.held_id] >= rec.warmup_h
+    held = rec.in_cohort(rec.held_id)
     cols["mqls_held_back"] = _count(rec, rec.held_at[held], freq)
     for code, name in enumerate(rec.reason_names):
         cols[f"rejected_{name}"] = _count(rec, rec.mql_at[rej & (rec.reason == code)], freq)

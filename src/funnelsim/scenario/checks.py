@@ -50,6 +50,13 @@ def sense_checks(s: Scenario) -> list[Problem]:
                     'breach the SLA whatever the reps do; consider sla_clock = "business"',
                 )
             )
+    if sales.routing == "pool" and sales.reassign_after_hours is not None:
+        out.append(
+            Problem(
+                "sales.reassign_after_hours",
+                'has no effect with sales.routing = "pool": pool leads have no owner',
+            )
+        )
     if (
         s.handoff.acceptance_rate == 1.0
         and s.handoff.rejection_reasons != DEFAULT_REJECTION_REASONS

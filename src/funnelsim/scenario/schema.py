@@ -102,6 +102,11 @@ class Arrivals(_Section):
     monthly_seasonality: tuple[float, ...] | None = Field(
         None, description="12 multipliers, January first; rescaled so the yearly mean is kept"
     )
+    hourly_profile: tuple[float, ...] | None = Field(
+        None,
+        description="24 multipliers, midnight first (hour of day); rescaled so the daily mean "
+        "is kept",
+    )
 
     @field_validator("channels")
     @classmethod
@@ -120,6 +125,11 @@ class Arrivals(_Section):
     @classmethod
     def _twelve(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
         return _profile(v, 12, "monthly_seasonality needs 12 numbers >= 0, January first")
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _twenty_four(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        return _profile(v, 24, "hourly_profile needs 24 numbers >= 0, the hour from midnight first")
 
 
 def _profile(v: tuple[float, ...] | None, n: int, what: str) -> tuple[float, ...] | None:
@@ -209,6 +219,19 @@ class Sales(_Section):
     contact_rate: Rate = 1.0
     coverage: Rate = 1.0
     queue: Literal["fifo", "lifo", "priority"] = "fifo"
+    routing: Literal["pool", "round_robin", "load_balanced"] = Field(
+        "pool",
+        description="who may work a lead: any rep (pool), its owner given in turn "
+        "(round_robin) or its owner with the fewest open leads (load_balanced)",
+    )
+    reassign_after_hours: Float | None = Field(
+        None, gt=0, description="an owned lead not touched by then goes to the shared pool"
+    )
+    pull_times: tuple[float, ...] | None = Field(
+        None,
+        description="hours of the working day at which reps look for new leads (e.g. [9, 13]); "
+        "none: they see each lead at once",
+    )
     vacation_days_per_year: Float = Field(
         0.0, ge=0, le=200, description="working days each rep is away per year, drawn at random"
     )
@@ -223,6 +246,30 @@ class Sales(_Section):
         if self.new_hires > self.reps:
             raise ValueError(f"new_hires ({self.new_hires}) cannot exceed reps ({self.reps})")
         return self
+
+    @model_validator(mode="after")
+    def _pulls_in_working_hours(self) -> Sales:
+        if self.pull_times is None:
+            return self
+        start, end = (0.0, 24.0) if self.calendar == "24/7" else self.work_hours
+        outside = [h for h in self.pull_times if not start <= h < end]
+        if outside:
+            raise ValueError(
+                f"pull_times must be hours of the working day, in [{start:g}, {end:g}) "
+                f"(given: {', '.join(f'{h:g}' for h in outside)} outside)"
+            )
+        return self
+
+    @field_validator("pull_times")
+    @classmethod
+    def _pull_list(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is None:
+            return v
+        if not v or any(not math.isfinite(h) for h in v) or len(set(v)) != len(v):
+            raise ValueError(
+                "pull_times needs one or more distinct hours of the day, e.g. [9] or [9, 13]"
+            )
+        return tuple(sorted(v))
 
     @field_validator("work_hours")
     @classmethod
