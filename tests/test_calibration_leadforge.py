@@ -55,9 +55,11 @@ def simulated_rates(scenario) -> dict[str, tuple[float, int]]:
     s = fs.override(scenario, {"run.horizon_days": 365, "run.warmup_days": 0})
     rec = fs.simulate(s, 1, 0)
     arrival = rec.arrival[rec.mql_id]
-    opp = (rec.opportunity_at - arrival) <= WINDOW_H
-    won = rec.won & ((rec.closed_at - arrival) <= WINDOW_H)
-    n = rec.n_prospects
+    # The engine also simulates arrivals before day 0 and past the horizon; count [0, horizon).
+    counted = (arrival >= 0) & (arrival < rec.horizon_h)
+    opp = counted & ((rec.opportunity_at - arrival) <= WINDOW_H)
+    won = counted & rec.won & ((rec.closed_at - arrival) <= WINDOW_H)
+    n = int(np.sum((rec.arrival >= 0) & (rec.arrival < rec.horizon_h)))
     amounts = rec.amount[won]
     return {
         "opportunity_share": (np.unique(rec.mql_id[opp]).size / n, n),

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import UsageError
 from ..experiment import run
-from ..experiment.crm_export import crm_frame
+from ..experiment.crm_export import crm_frame, in_snapshot
 from ..experiment.stats import json_number, t_quantile
 from ..scenario import override
 from .calibrate import Calibration, fit_export, load_export, parse_date
@@ -234,7 +234,7 @@ def backtest(
 
 def _as_export(rec, observed: Export) -> Export:
     frame = crm_frame(rec)
-    cohort = rec.arrival >= rec.warmup_h
+    cohort = rec.arrival[in_snapshot(rec)] >= rec.warmup_h
     frame = frame[cohort].astype(str).replace("nan", "")
     keep = [c for c in frame.columns if c in observed.columns or c == "lead_id"]
     return build_export(frame[keep].reset_index(drop=True), "simulated", GENERIC)

@@ -3,7 +3,8 @@
 ``crm_frame`` gives one row per prospect in the generic lead format, ``crm_activities`` one row
 per contact attempt; both as a snapshot taken at ``as_of_h`` (default: the horizon): an event
 after it has not happened yet, so recent leads are censored exactly as in a real export. A lead
-recycled through nurture shows its latest hand-off, as the ledger does.
+recycled through nurture shows its latest hand-off, as the ledger does; only prospects that
+arrived between day 0 and the snapshot are in it (see `in_snapshot`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def crm_frame(rec: FunnelRecord, as_of_h: float | None = None) -> pd.DataFrame:
     reasons = np.array((*rec.reason_names, ""), dtype=object)
     reason_row = np.where(rec.accepted, "", reasons[rec.reason])
     accepted = spread(rec.accepted.astype(float))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "lead_id": [f"L{i}" for i in range(n)],
             "created_at": _stamp(rec, rec.arrival),
@@ -67,6 +68,15 @@ def crm_frame(rec: FunnelRecord, as_of_h: float | None = None) -> pd.DataFrame:
             "owner": np.where(owner >= 0, np.char.add("rep", owner.astype(str)), ""),
         }
     )
+    return frame[in_snapshot(rec, cut)].reset_index(drop=True)
+
+
+def in_snapshot(rec: FunnelRecord, cut: float | None = None) -> np.ndarray:
+    """Mask over prospects a snapshot at ``cut`` (default: the horizon) shows: those that
+    arrived in [0, cut]. The engine also simulates arrivals before day 0 (only those handed off
+    after it, to keep the queue steady) and after the horizon; a CRM holds neither."""
+    cut = rec.horizon_h if cut is None else float(cut)
+    return (rec.arrival >= 0.0) & (rec.arrival <= cut)
 
 
 def crm_activities(rec: FunnelRecord, as_of_h: float | None = None) -> pd.DataFrame:
