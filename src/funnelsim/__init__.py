@@ -18,10 +18,13 @@ from .errors import ScenarioError, ScenarioWarning, UsageError  # noqa: E402
 # Charts and the report load matplotlib (~1.5 s): import them on first use, so that commands
 # and notebooks that draw nothing start fast.
 _LAZY_REPORT = ("Report", "build_report", "headline", "lever_themes", "render_report")
+# Calibration from CRM exports (lifelines, scipy.optimize) likewise.
+_LAZY_CALIBRATION = ("Backtest", "Calibration", "Export", "backtest", "calibrate", "load_export")
 
 __all__ = [
     *api.__all__,
     *_LAZY_REPORT,
+    *_LAZY_CALIBRATION,
     "ScenarioError",
     "ScenarioWarning",
     "UsageError",
@@ -37,6 +40,8 @@ def __getattr__(name: str):
         value = importlib.import_module(".plots", __name__)
     elif name in _LAZY_REPORT:
         value = getattr(importlib.import_module(".report", __name__), name)
+    elif name in _LAZY_CALIBRATION:
+        value = getattr(importlib.import_module(".calibration", __name__), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

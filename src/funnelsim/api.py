@@ -84,9 +84,17 @@ __all__ = [
 _REPORT_NAMES = {"Report", "build_report", "headline", "lever_themes", "render_report"}
 
 
+# Calibration (lifelines, scipy.optimize) loads on first use too.
+_CALIBRATION_NAMES = {"Backtest", "Calibration", "Export", "backtest", "calibrate", "load_export"}
+
+
 def __getattr__(name: str):
     if name in _REPORT_NAMES:
         from . import report
 
         return getattr(report, name)
+    if name in _CALIBRATION_NAMES:
+        from . import calibration
+
+        return getattr(calibration, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

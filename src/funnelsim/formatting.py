@@ -85,6 +85,12 @@ def summary_text_frame(summary: pd.DataFrame, sla: tuple[float, str] | None = No
     return pd.DataFrame(rows).set_index("kpi")
 
 
+def share_text_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI, the parameters' share of the variance (runs with parameter uncertainty)."""
+    shares = table["parameter_share"]
+    return pd.DataFrame({"from parameters": [fmt(v, "rate") for v in shares]}, index=shares.index)
+
+
 def comparison_text_frame(
     table: pd.DataFrame, slas: tuple[tuple[float, str], tuple[float, str]] | None = None
 ) -> pd.DataFrame:

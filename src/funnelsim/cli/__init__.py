@@ -7,6 +7,7 @@ API, print).
 from __future__ import annotations
 
 from . import (
+    calibrate,  # noqa: F401  (registers calibrate)
     core,  # noqa: F401  (registers validate, run, compare)
     experiments,  # noqa: F401  (registers sweep, attribute)
     planning,  # noqa: F401  (registers quota, staffing)

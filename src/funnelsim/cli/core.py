@@ -8,7 +8,12 @@ from typing import Annotated
 import typer
 
 from .. import api
-from ..formatting import comparison_text_frame, period_text_frame, summary_text_frame
+from ..formatting import (
+    comparison_text_frame,
+    period_text_frame,
+    share_text_frame,
+    summary_text_frame,
+)
 from .common import (
     JsonOpt,
     Period,
@@ -26,7 +31,14 @@ from .common import (
     print_json,
     progress_flag,
 )
-from .execution import ExecutorOpt, MaxRepsOpt, PrecisionKpiOpt, PrecisionOpt, WorkersOpt
+from .execution import (
+    ExecutorOpt,
+    MaxRepsOpt,
+    ParameterUncertaintyOpt,
+    PrecisionKpiOpt,
+    PrecisionOpt,
+    WorkersOpt,
+)
 
 
 def _slas(*scenarios) -> tuple:
@@ -62,6 +74,7 @@ def run(
     precision: PrecisionOpt = None,
     max_replications: MaxRepsOpt = None,
     precision_kpi: PrecisionKpiOpt = None,
+    parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
@@ -79,9 +92,12 @@ def run(
             precision=precision,
             max_replications=max_replications,
             precision_kpis=precision_kpi,
+            parameter_uncertainty=parameter_uncertainty,
         )
     if result.precision is not None and not json_out:
         echo_err(result.precision.describe())
+    if result.parameter_uncertainty and not json_out:
+        echo_err(result.describe_uncertainty())
     if out is not None:
         written = api.write_run(result, out, period=period)
         echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
@@ -97,6 +113,12 @@ def run(
         f"horizon {s.run.horizon_days:g} days (cohort: arrivals from day {s.run.warmup_days:g})",
         summary_text_frame(result.summary(), (s.sales.sla_hours, s.sales.sla_clock)),
     )
+    if result.parameter_uncertainty:
+        print_frame(
+            "\nshare of one run's variance due to the parameters (the rest is the "
+            "simulation's luck)",
+            share_text_frame(result.summary()),
+        )
     if periods is not None:
         print_frame(
             f"\n{period} report (mean over {result.replications} replications; events dated "
@@ -120,6 +142,7 @@ def compare(
     precision: PrecisionOpt = None,
     max_replications: MaxRepsOpt = None,
     precision_kpi: PrecisionKpiOpt = None,
+    parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """Compare two scenarios on common random numbers, with paired 95% CIs of the differences.
 
@@ -138,9 +161,14 @@ def compare(
             precision=precision,
             max_replications=max_replications,
             precision_kpis=precision_kpi,
+            parameter_uncertainty=parameter_uncertainty,
         )
     if comp.precision is not None and not json_out:
         echo_err(comp.precision.describe())
+    if comp.parameter_uncertainty and not json_out:
+        echo_err(comp.baseline.describe_uncertainty())
+        if comp.alternative.held:
+            echo_err(f"{b.name} holds at its own value: {', '.join(comp.alternative.held)}")
     if json_out:
         print_json(comp.to_dict())
         return
@@ -151,3 +179,8 @@ def compare(
         "sla_attainment is each team's own promise.",
         comparison_text_frame(comp.table(), slas=_slas(a, b)),
     )
+    if comp.parameter_uncertainty:
+        print_frame(
+            "\nshare of the difference's variance due to the parameters",
+            share_text_frame(comp.table()),
+        )

@@ -42,3 +42,11 @@ PrecisionKpiOpt = Annotated[
         "--precision-kpi", help="A KPI that --precision applies to (repeatable; default revenue)."
     ),
 ]
+ParameterUncertaintyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--parameter-uncertainty",
+        help="Draw the fitted parameters (the [uncertainty] section `calibrate` writes) anew for "
+        "every pair of replications, so intervals include the fit's own uncertainty.",
+    ),
+]

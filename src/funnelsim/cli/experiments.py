@@ -28,7 +28,7 @@ from .common import (
     print_json,
     progress_flag,
 )
-from .execution import ExecutorOpt, WorkersOpt
+from .execution import ExecutorOpt, ParameterUncertaintyOpt, WorkersOpt
 
 # The KPIs a sweep prints per point; every KPI is in summary.csv.
 HEADLINE = ("revenue", "customers", "sla_attainment", "first_touch_hours_mean")
@@ -78,6 +78,7 @@ def sweep(
         typer.Option("--chunk-size", help="Replications per task (default: sized to workers)."),
     ] = None,
     quiet: QuietOpt = False,
+    parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """Run a scenario at many points (grid, Latin hypercube or CSV) on common random numbers.
 
@@ -115,6 +116,7 @@ def sweep(
             out=out,
             progress=progress_flag(quiet),
             chunk_size=chunk_size,
+            parameter_uncertainty=parameter_uncertainty,
         )
     echo_err(result.describe())
     _print_sweep(result)

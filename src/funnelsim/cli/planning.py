@@ -23,7 +23,7 @@ from .common import (
     print_json,
     progress_flag,
 )
-from .execution import ExecutorOpt, WorkersOpt
+from .execution import ExecutorOpt, ParameterUncertaintyOpt, WorkersOpt
 
 SlaOpt = Annotated[
     float,
@@ -115,6 +115,7 @@ def quota(
     executor: ExecutorOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
+    parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """The smallest prospect volume (and MQLs, reps) that reaches a revenue target with a given
     probability, beside the deterministic reverse funnel."""
@@ -137,6 +138,7 @@ def quota(
             max_prospects_per_week=max_prospects_per_week,
             executor=ex,
             progress=progress_flag(quiet),
+            parameter_uncertainty=parameter_uncertainty,
         )
     if json_out:
         print_json(plan.to_dict())

@@ -8,7 +8,7 @@ which is far narrower than comparing two independent intervals.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..model import FunnelRecord
 from ..scenario import Scenario
+from . import uncertainty
 from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
 from .replications import (
@@ -24,6 +25,8 @@ from .replications import (
     precision_kpi_names,
     replication_ids,
     result_from_outcomes,
+    uncertain_setup,
+    uncertainty_doc,
 )
 from .stats import json_number, mean_ci
 
@@ -37,19 +40,33 @@ class Comparison:
     level: float = 0.95
     precision: PrecisionReport | None = None
 
+    @property
+    def parameter_uncertainty(self) -> bool:
+        return self.baseline.parameter_uncertainty
+
     def table(self) -> pd.DataFrame:
         """Per KPI: baseline and alternative means, diff (alternative - baseline), its paired CI,
         relative change (diff / baseline), whether the CI excludes zero, and ``n``, the
         replications where the KPI is defined in both scenarios. Both means are over those same
         ``n`` replications (a KPI such as days to customer is undefined in a replication without
-        customers), so ``diff`` is always ``alternative - baseline``."""
+        customers), so ``diff`` is always ``alternative - baseline``.
+
+        With parameter uncertainty both scenarios ran replication r on the same parameter draw,
+        the CI is for the true funnel's difference (see `funnelsim.experiment.uncertainty`) and
+        ``parameter_share`` is the parameters' share of the difference's variance."""
         rows = {}
+        ids = self.baseline.kpis.index.to_numpy()
         for name in self.baseline.kpis.columns:
             a = self.baseline.kpis[name].to_numpy(float)
             b = self.alternative.kpis[name].to_numpy(float)
             paired = np.isfinite(a) & np.isfinite(b)
             a, b = a[paired], b[paired]
             diff, lo, hi, n = mean_ci(b - a, self.level)
+            extra = {}
+            if self.parameter_uncertainty:
+                c = uncertainty.components(b - a, ids[paired], self.level)
+                lo, hi = c.low, c.high
+                extra = {"draws": c.draws, "parameter_share": c.parameter_share}
             base = float(a.mean()) if n else np.nan
             rows[name] = {
                 "baseline": base,
@@ -60,6 +77,7 @@ class Comparison:
                 "relative": diff / base if base else np.nan,
                 "significant": bool(lo > 0 or hi < 0),
                 "n": n,
+                **extra,
             }
         out = pd.DataFrame.from_dict(rows, orient="index")
         out.index.name = "kpi"
@@ -90,6 +108,14 @@ class Comparison:
         }
         if self.precision is not None:
             doc.update(self.precision.to_dict())
+        if self.parameter_uncertainty:
+            doc["parameter_uncertainty"] = {
+                **uncertainty_doc(t, self.baseline.held),
+                "held_keys": {
+                    "baseline": list(self.baseline.held),
+                    "alternative": list(self.alternative.held),
+                },
+            }
         return doc
 
 
@@ -107,6 +133,7 @@ def compare(
     precision: float | None = None,
     max_replications: int | None = None,
     precision_kpis: Iterable[str] | None = None,
+    parameter_uncertainty: bool = False,
 ) -> Comparison:
     """Run both scenarios on the same seeds and replications; see `Comparison`.
 
@@ -119,7 +146,14 @@ def compare(
     the baseline's mean (the difference itself may be near zero, so it cannot be the yardstick),
     or ``max_replications`` (default 100) is reached. The first batch is ``replications``
     (default 10); ``comparison.precision`` reports the count reached.
+
+    ``parameter_uncertainty``: replication r of both scenarios runs on the same draw of the
+    fitted parameters (each scenario's ``[uncertainty]`` section; a key one of them changed
+    away from the fitted estimate is held at its value, so the draw never undoes the
+    alternative's own change), on common random numbers as always.
     """
+    pu = bool(parameter_uncertainty)
+    held = (uncertain_setup(baseline), uncertain_setup(alternative)) if pu else ((), ())
     seed = baseline.run.seed if seed is None else int(seed)
     precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
     settings = plan(
@@ -141,12 +175,21 @@ def compare(
 
     def run_batch(ids: list[int]) -> None:
         reps = tuple(ids)
-        done.extend(execute([Job(0, baseline, reps), Job(1, alternative, reps)], seed, **options))
+        jobs = [Job(0, baseline, reps, pu), Job(1, alternative, reps, pu)]
+        done.extend(execute(jobs, seed, **options))
 
     def both() -> tuple[RunResult, RunResult]:
         return (
-            result_from_outcomes(baseline, seed, [o for o in done if o.key == 0]),
-            result_from_outcomes(alternative, seed, [o for o in done if o.key == 1]),
+            replace(
+                result_from_outcomes(baseline, seed, [o for o in done if o.key == 0]),
+                parameter_uncertainty=pu,
+                held=held[0],
+            ),
+            replace(
+                result_from_outcomes(alternative, seed, [o for o in done if o.key == 1]),
+                parameter_uncertainty=pu,
+                held=held[1],
+            ),
         )
 
     if settings is None:

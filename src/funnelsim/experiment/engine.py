@@ -39,11 +39,17 @@ MAX_CHUNK = 25
 
 @dataclass(frozen=True)
 class Job:
-    """Replications of one scenario; ``key`` is the caller's id for it (a point, a coalition)."""
+    """Replications of one scenario; ``key`` is the caller's id for it (a point, a coalition).
+
+    With ``parameter_uncertainty`` each replication runs on its own draw of the scenario's
+    fitted parameters (see `funnelsim.experiment.uncertainty`); keys under ``hold`` (a
+    sweep's swept keys) always keep the scenario's value."""
 
     key: int
     scenario: Scenario
     replications: tuple[int, ...]
+    parameter_uncertainty: bool = False
+    hold: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,16 +77,22 @@ def run_chunk(
     keep_records: bool,
     extra_kpis: ExtraKpis | None,
     capture_errors: bool,
+    parameter_uncertainty: bool = False,
+    hold: tuple[str, ...] = (),
 ) -> list[Outcome]:
     """Run replications of one scenario; top-level so any executor can ship it to a worker.
 
     With ``capture_errors`` a failing replication becomes an `Outcome` carrying its message
-    (failures are data); otherwise the exception propagates to the caller.
+    (failures are data); otherwise the exception propagates to the caller. With
+    ``parameter_uncertainty`` replication r runs on its parameter draw.
     """
+    from .uncertainty import scenario_for
+
     out = []
     for r in replications:
         try:
-            kpis, rec = replicate(scenario, seed, r, keep_records or extra_kpis is not None)
+            s = scenario_for(scenario, seed, r, hold) if parameter_uncertainty else scenario
+            kpis, rec = replicate(s, seed, r, keep_records or extra_kpis is not None)
             if extra_kpis is not None:
                 kpis = {**kpis, **_extra(extra_kpis, rec)}
             out.append(Outcome(key, r, kpis, rec if keep_records else None))
@@ -189,6 +201,8 @@ def execute(
                     keep_records,
                     extra_kpis,
                     capture_errors,
+                    job.parameter_uncertainty,
+                    job.hold,
                 )
                 in_flight[i] = ((job, reps), fut)
                 fut.add_done_callback(lambda _f, i=i: done.put(i))

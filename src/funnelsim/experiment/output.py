@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import __version__
 from ..results import period_reports, sla_breaches_by_rep_day
+from .crm_export import crm_activities, crm_frame
 from .replications import RunResult
 
 
@@ -16,7 +17,9 @@ def write_run(result: RunResult, out: str | Path, period: str | None = None) -> 
     """Write ``kpis.csv`` (one row per replication), ``summary.csv``, ``ledger.csv`` and
     ``attempts.csv`` (all replications, with a ``replication`` column), ``run.json`` (scenario,
     seed, version) and, with ``period``, ``<period>_report.csv`` (tidy, one row per replication
-    and period) and ``sla_breaches_by_rep_day.csv``. Returns the paths written."""
+    and period) and ``sla_breaches_by_rep_day.csv``. ``crm_export.csv`` and
+    ``crm_activities.csv`` hold the first replication as a CRM would show it at the horizon, in
+    the generic format `funnelsim calibrate` reads. Returns the paths written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -39,6 +42,14 @@ def write_run(result: RunResult, out: str | Path, period: str | None = None) -> 
             if _has_pyarrow():
                 frame.to_parquet(out / f"{name}.parquet", index=False)
                 written.append(out / f"{name}.parquet")
+    if result.records:
+        rec = result.record(int(result.kpis.index[0]))
+        for name, frame in (
+            ("crm_export", crm_frame(rec)),
+            ("crm_activities", crm_activities(rec)),
+        ):
+            frame.to_csv(out / f"{name}.csv", index=False)
+            written.append(out / f"{name}.csv")
     if period is not None and result.records:
         path = out / f"{period}_report.csv"
         period_reports(result.records, period).to_csv(path, index=False)

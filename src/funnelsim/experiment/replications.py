@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..model import FunnelRecord
 from ..results import KPI_NAMES, attempts_frame, ledger_frame
 from ..scenario import Scenario
+from . import uncertainty
 from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
 from .stats import json_number, summarize
@@ -24,6 +25,9 @@ class RunResult:
 
     ``kpis`` has one row per replication (index ``replication``) and one column per KPI.
     ``precision`` says how the count was reached when a run asked for a precision.
+    With ``parameter_uncertainty`` each replication ran on a draw of the fitted parameters
+    (``held``: the uncertain keys the scenario holds at its own value), and `summary` gives
+    intervals for the true funnel's mean with the variance split between parameters and luck.
     """
 
     scenario: Scenario
@@ -31,14 +35,28 @@ class RunResult:
     kpis: pd.DataFrame
     records: tuple[FunnelRecord, ...] = field(default=(), repr=False)
     precision: PrecisionReport | None = None
+    parameter_uncertainty: bool = False
+    held: tuple[str, ...] = ()
 
     @property
     def replications(self) -> int:
         return len(self.kpis)
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Per KPI: mean, ci_low, ci_high, half_width, std and n over the replications."""
+        """Per KPI: mean, ci_low, ci_high, half_width, std and n over the replications. With
+        parameter uncertainty the interval is for the true funnel's mean, and ``draws``,
+        ``sd_parameters``, ``sd_simulation`` and ``parameter_share`` (of one run's variance)
+        are added."""
+        if self.parameter_uncertainty:
+            return uncertainty.summary(self.kpis, level)
         return summarize(self.kpis, level)
+
+    def describe_uncertainty(self) -> str:
+        """One line on the parameter draws (empty without parameter uncertainty)."""
+        if not self.parameter_uncertainty:
+            return ""
+        draws = len({uncertainty.draw_index(r) for r in self.kpis.index})
+        return uncertainty.describe(self.held, draws)
 
     def record(self, replication: int = 0) -> FunnelRecord:
         if not self.records:
@@ -73,7 +91,20 @@ class RunResult:
         }
         if self.precision is not None:
             doc.update(self.precision.to_dict())
+        if self.parameter_uncertainty:
+            doc["parameter_uncertainty"] = uncertainty_doc(summ, self.held)
         return doc
+
+
+def uncertainty_doc(summ: pd.DataFrame, held: tuple[str, ...]) -> dict:
+    """The ``parameter_uncertainty`` part of ``run --json`` and ``compare --json``."""
+    return {
+        "method": uncertainty.METHOD,
+        "replications_per_draw": uncertainty.PER_DRAW,
+        "draws": int(summ["draws"].max()) if len(summ) else 0,
+        "held_keys": list(held),
+        "parameter_share": {k: json_number(v) for k, v in summ["parameter_share"].items()},
+    }
 
 
 def run(
@@ -89,6 +120,7 @@ def run(
     precision: float | None = None,
     max_replications: int | None = None,
     precision_kpis: Iterable[str] | None = None,
+    parameter_uncertainty: bool = False,
 ) -> RunResult:
     """Run replications ``0..R-1`` (or the given replication ids) and return a `RunResult`.
 
@@ -105,7 +137,13 @@ def run(
     (the first batch is ``replications``, default 10) until every KPI in ``precision_kpis``
     (default revenue) has a 95% CI within ±precision of its mean, or ``max_replications``
     (default 100) is reached; ``result.precision`` reports the count reached.
+
+    ``parameter_uncertainty``: each replication draws the fitted parameters from the
+    scenario's ``[uncertainty]`` section (written by `calibrate`), two replications per draw;
+    the summary's intervals then include "we do not know our own funnel exactly" and split the
+    variance between parameters and luck (see `funnelsim.experiment.uncertainty`).
     """
+    held = uncertain_setup(scenario) if parameter_uncertainty else ()
     seed = scenario.run.seed if seed is None else int(seed)
     precision_kpis = None if precision_kpis is None else tuple(precision_kpis)
     settings = plan(
@@ -123,16 +161,21 @@ def run(
         progress=progress,
         desc=scenario.name,
     )
+    pu = bool(parameter_uncertainty)
     if settings is None:
         outcomes = execute(
-            [Job(0, scenario, tuple(replication_ids(scenario, replications)))], seed, **options
+            [Job(0, scenario, tuple(replication_ids(scenario, replications)), pu)],
+            seed,
+            **options,
         )
-        return result_from_outcomes(scenario, seed, outcomes)
+        return replace(
+            result_from_outcomes(scenario, seed, outcomes), parameter_uncertainty=pu, held=held
+        )
 
     done: list = []
 
     def run_batch(ids: list[int]) -> None:
-        done.extend(execute([Job(0, scenario, tuple(ids))], seed, **options))
+        done.extend(execute([Job(0, scenario, tuple(ids), pu)], seed, **options))
 
     def measure() -> dict[str, tuple[np.ndarray, float]]:
         kpis = result_from_outcomes(scenario, seed, done).kpis
@@ -145,7 +188,14 @@ def run(
 
     report = replicate_until_precise(run_batch, measure, settings)
     result = result_from_outcomes(scenario, seed, done)
-    return RunResult(result.scenario, seed, result.kpis, result.records, report)
+    return RunResult(result.scenario, seed, result.kpis, result.records, report, pu, held)
+
+
+def uncertain_setup(scenario: Scenario) -> tuple[str, ...]:
+    """Check that the scenario carries parameter uncertainty and that its keys resolve; returns
+    the keys it holds at its own value."""
+    uncertainty.require(scenario)
+    return uncertainty.held_keys(scenario)
 
 
 def outcome_frame(outcomes: Sequence[Any]) -> pd.DataFrame:

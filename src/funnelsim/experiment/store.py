@@ -29,7 +29,15 @@ MANIFEST = "manifest.json"
 RUNS = "runs.jsonl"
 FORMAT = 1
 # What makes two sweeps the same sweep; replications may grow between runs of one sweep.
-IDENTITY = ("format", "funnelsim_version", "scenario", "swept_keys", "points", "seed")
+IDENTITY = (
+    "format",
+    "funnelsim_version",
+    "scenario",
+    "swept_keys",
+    "points",
+    "seed",
+    "parameter_uncertainty",
+)
 
 
 @dataclass(frozen=True)

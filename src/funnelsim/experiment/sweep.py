@@ -25,6 +25,7 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
 from .design import as_design, check_keys, check_seed, plain, point_changes
 from .engine import Job, Outcome, check_options, execute
+from .replications import uncertain_setup
 from .stats import t_quantile
 from .store import (
     FORMAT,
@@ -130,6 +131,7 @@ def sweep(
     progress: bool | None = None,
     chunk_size: int | None = None,
     extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
+    parameter_uncertainty: bool = False,
 ) -> SweepResult:
     """Run ``scenario`` at every design point for ``replications`` replications each.
 
@@ -145,6 +147,10 @@ def sweep(
     arguments on the same folder computes only what is missing, and a folder holding a different
     sweep is refused (`UsageError`). At the end it holds ``results.csv``, ``summary.csv``,
     ``failures.csv`` (Parquet copies with pyarrow) and ``manifest.json``.
+
+    ``parameter_uncertainty``: replication r of every point runs on the same draw of the
+    scenario's fitted parameters (as in `run`); a swept key is the point's own value, never
+    drawn. The summary's intervals stay plain t intervals over the replications.
     """
     design = as_design(points)
     keys = [str(k) for k in design.columns]
@@ -156,6 +162,9 @@ def sweep(
     reps = int(reps)
     # Every option is checked before the folder is touched: a refused command leaves no trace.
     check_options(seed, executor, chunk_size, extra_kpis)
+    pu = bool(parameter_uncertainty)
+    if pu:
+        uncertain_setup(scenario)
     design.index = pd.RangeIndex(len(design), name="point")
 
     scenarios, failures, notes = _point_scenarios(scenario, design)
@@ -174,6 +183,8 @@ def sweep(
         "seeds": SEEDS_NOTE,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    if pu:
+        manifest["parameter_uncertainty"] = True
     options = dict(
         executor=executor,
         chunk_size=chunk_size,
@@ -184,7 +195,9 @@ def sweep(
     )
     if out is None:
         outcomes = execute(
-            [Job(p, s, tuple(range(reps))) for p, s in scenarios.items()], seed, **options
+            [Job(p, s, tuple(range(reps)), pu, tuple(keys)) for p, s in scenarios.items()],
+            seed,
+            **options,
         )
         return _result(scenario, seed, reps, design, outcomes, {}, failures, notes, None)
 
@@ -192,7 +205,7 @@ def sweep(
     with open_run_log(folder, manifest) as log:
         stored = {k: v for k, v in log.done.items() if k[0] in scenarios and k[1] < reps}
         jobs = [
-            Job(p, s, missing)
+            Job(p, s, missing, pu, tuple(keys))
             for p, s in scenarios.items()
             if (missing := tuple(r for r in range(reps) if (p, r) not in stored))
         ]

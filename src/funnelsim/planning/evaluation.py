@@ -139,6 +139,7 @@ def make_evaluator(
     month_edges_h: Sequence[float] | None = None,
     executor: Any = None,
     progress: bool | None = None,
+    parameter_uncertainty: bool = False,
 ) -> Evaluator:
     """``evaluate(prospects_per_week, reps, ids=None) -> Evaluation`` over replication ``ids``
     (default: ``replications``) on a fixed seed, remembering every replication it ran.
@@ -172,6 +173,7 @@ def make_evaluator(
                 progress=progress,
                 executor=executor,
                 extra_kpis=extra,
+                parameter_uncertainty=parameter_uncertainty,
             ).kpis
             evaluate.runs += len(missing)
             for r, row in kpis.iterrows():

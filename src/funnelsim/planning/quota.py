@@ -65,6 +65,7 @@ def quota(
     max_prospects_per_week: float | None = None,
     executor: Any = None,
     progress: bool | None = None,
+    parameter_uncertainty: bool = False,
 ) -> QuotaPlan:
     """The smallest ``arrivals.prospects_per_week`` whose counted revenue reaches
     ``target_revenue`` with probability at least ``confidence``, claimed with ``assurance``:
@@ -80,6 +81,9 @@ def quota(
     sla_target`` and re-solves the volume with them. ``max_prospects_per_week`` caps the search
     (default: 10x the reverse funnel, or the volume that offers the reps twice their MQL time if
     that is lower). ``executor`` (anything with ``submit``) runs replications in parallel.
+    ``parameter_uncertainty``: every replication draws the fitted parameters (as in `run`), so
+    the hit probability includes them; the candidate volume itself is the plan's decision and is
+    never drawn.
 
     Raises `UsageError` for a bad argument or an unreachable target, naming the binding limit.
     """
@@ -126,6 +130,7 @@ def quota(
         month_edges_h=edges,
         executor=executor,
         progress=progress,
+        parameter_uncertainty=parameter_uncertainty,
     )
     trace: list[dict] = []
     deal = rf.counted_value_per_deal

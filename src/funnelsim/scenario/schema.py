@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from ..distributions import Distribution, parse_distribution
+from .parameters import Uncertainty
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -376,6 +377,9 @@ class Scenario(_Section):
     nurture: Nurture = Nurture()
     feedback: Feedback = Feedback()
     costs: Costs = Costs()
+    uncertainty: Uncertainty | None = Field(
+        None, description="sampling distribution of fitted parameters (written by calibrate)"
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data (distributions as their tables), ready for TOML or JSON."""
