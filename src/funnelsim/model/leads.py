@@ -14,6 +14,7 @@ The counted cohort arrives in [warmup, horizon). Around it the run simulates, bu
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,11 +124,16 @@ class LeadSource:
         start = self._next * CHUNK_H
         return start if start < self.plan.tail_cap_h else math.inf
 
-    def first_batch(self) -> LeadBatch:
+    def first_batches(self) -> Iterator[LeadBatch]:
         """The leads from before day 0 (only those handed off from day 0 on) and of every chunk
-        the horizon touches."""
-        parts = [self._batch(k) for k in range(self.first_chunk, self.last_main_chunk + 1)]
-        return _concat(parts)
+        the horizon touches, a chunk at a time (each sorted by first hand-off; together they
+        overlap in time)."""
+        for k in range(self.first_chunk, self.last_main_chunk + 1):
+            yield self._batch(k)
+
+    def first_batch(self) -> LeadBatch:
+        """`first_batches` as one batch, sorted by first hand-off."""
+        return _concat(list(self.first_batches()))
 
     def next_batch(self) -> LeadBatch:
         """The leads of the next tail chunk."""

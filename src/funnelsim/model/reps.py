@@ -86,31 +86,23 @@ class ShiftTable:
     def __init__(self, cal: RepCalendar, span_h: float) -> None:
         self._cal = cal
         week, away = cal.week, cal.away_days
-        pattern = [
-            (a - week.offset, b - week.offset) for a, b in zip(week.starts, week.ends, strict=True)
-        ]
-        starts: list[float] = []
-        ends: list[float] = []
-        for w in range(int(span_h // WEEK_H) + 2):
-            for a, b in pattern:
-                a, b = a + WEEK_H * w, b + WEEK_H * w
-                if b <= 0.0:
-                    continue
-                if not away:
-                    starts.append(a)
-                    ends.append(b)
-                    continue
-                # Days away are skipped, and every stretch ends at midnight (as in
-                # `RepCalendar.shift`).
-                day = math.floor(a / 24.0)
-                while day * 24.0 < b:
-                    lo, hi = max(a, day * 24.0), min(b, (day + 1) * 24.0)
-                    if hi > lo and day not in away:
-                        starts.append(lo)
-                        ends.append(hi)
-                    day += 1
-        self._starts, self._ends = starts, ends
-        self._last = ends[-1] if ends else -math.inf
+        weeks = WEEK_H * np.arange(int(span_h // WEEK_H) + 2)[:, None]
+        a = (np.asarray(week.starts) - week.offset + weeks).ravel()
+        b = (np.asarray(week.ends) - week.offset + weeks).ravel()
+        keep = b > 0.0
+        a, b = a[keep], b[keep]
+        if away:
+            # Days away are skipped, and every stretch ends at midnight (as in
+            # `RepCalendar.shift`): cut each stretch into its days, drop the days away.
+            first = np.floor(a / 24.0)
+            days = (np.ceil(b / 24.0) - first).astype(np.int64)
+            idx = np.repeat(np.arange(a.size), days)
+            day = first[idx] + (np.arange(idx.size) - np.repeat(np.cumsum(days) - days, days))
+            lo, hi = np.maximum(a[idx], 24.0 * day), np.minimum(b[idx], 24.0 * (day + 1.0))
+            keep = (hi > lo) & ~np.isin(day, np.fromiter(away, float, len(away)))
+            a, b = lo[keep], hi[keep]
+        self._starts, self._ends = a.tolist(), b.tolist()
+        self._last = self._ends[-1] if self._ends else -math.inf
 
     def shift(self, t: float) -> tuple[float, float]:
         """(start, end) of the open stretch containing t, or else of the next one."""

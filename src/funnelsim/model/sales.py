@@ -33,9 +33,12 @@ Queue rules (what the tests pin down):
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -45,6 +48,7 @@ from .queues import key_maker, make_queue
 from .reps import NEVER, IdleReps, Ramp, RepCalendar, ShiftTable
 from .routing import POOL, PullSchedule, make_router
 from .scoring import StageScores, stage_scores
+from .state import LeadIds, Leads, Rows
 
 
 def cadence_offsets(cadence: tuple[float, ...], attempts: int) -> list[float]:
@@ -94,36 +98,34 @@ class Rules:
         return len(self.cadence)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Handoffs:
-    """What the engine returns: one entry per hand-off (MQL event) in the order they happened,
-    the attempt log, and the leads it simulated (``leads``, in engine order)."""
+    """What the engine returns: one entry per hand-off (MQL event) in the order they happened
+    (numpy arrays), the attempt matrices ``[attempt, row]``, the leads it simulated (``leads``,
+    their ids batch by batch, in engine order), marketing's hold-backs and policy reviews."""
 
-    lead: list[int] = field(default_factory=list)
-    cycle: list[int] = field(default_factory=list)
-    at: list[float] = field(default_factory=list)
-    z: list[float] = field(default_factory=list)
-    accepted: list[bool] = field(default_factory=list)
-    kind: list[int] = field(default_factory=list)
-    worked: list[bool] = field(default_factory=list)
-    contact_attempt: list[int] = field(default_factory=list)  # 0: not reached
-    sql: list[bool] = field(default_factory=list)
-    returned_at: list[float] = field(default_factory=list)  # next hand-off from nurture
-    held_lead: list[int] = field(default_factory=list)  # held back by marketing's filter
-    held_at: list[float] = field(default_factory=list)
-    policy: list[tuple[float, float, float, int, float, int]] = field(default_factory=list)
-    # the attempt log: one entry per attempt made
-    att_row: list[int] = field(default_factory=list)
-    att_k: list[int] = field(default_factory=list)
-    att_start: list[float] = field(default_factory=list)
-    att_rep: list[int] = field(default_factory=list)
-    att_hours: list[float] = field(default_factory=list)
-    leads: list[LeadBatch] = field(default_factory=list)
-    cohort_done_at: float = math.nan  # when the cohort's last work ended (tail arrivals stop)
+    lead: np.ndarray
+    cycle: np.ndarray
+    at: np.ndarray
+    z: np.ndarray
+    accepted: np.ndarray
+    kind: np.ndarray
+    worked: np.ndarray
+    contact_attempt: np.ndarray  # the attempt that reached the lead; 0: not reached
+    sql: np.ndarray
+    returned_at: np.ndarray  # next hand-off from nurture (NaN: never)
+    start: np.ndarray
+    rep: np.ndarray
+    hours: np.ndarray
+    held_lead: np.ndarray  # held back by marketing's filter
+    held_at: np.ndarray
+    policy: list[tuple[float, float, float, int, float, int]]
+    leads: list[LeadIds]
+    cohort_done_at: float  # when the cohort's last work ended (tail arrivals stop)
 
     @property
     def rows(self) -> int:
-        return len(self.lead)
+        return int(self.lead.size)
 
 
 class CohortWatch:
@@ -148,60 +150,6 @@ class CohortWatch:
         return self.done_at == self.done_at  # not NaN
 
 
-class Leads:
-    """The engine's per-lead state, grown batch by batch (Python lists: the hot path reads one
-    value at a time)."""
-
-    def __init__(self, n_cycles: int, n_att: int) -> None:
-        self.batches: list[LeadBatch] = []
-        self.n = 0
-        self.z: list[float] = []
-        self.kind: list[int] = []
-        self.cohort: list[bool] = []
-        self.first: list[tuple] = []  # cycle 0: (u_accept, u_cover, u_qualify, reach, hand)
-        self.later: list[tuple[int, LeadBatch]] = []  # (offset, batch) for cycles >= 1
-        self.n_cycles, self.n_att = n_cycles, n_att
-
-    def add(self, b: LeadBatch) -> int:
-        """Append a batch; returns the engine index of its first lead."""
-        offset = self.n
-        self.batches.append(b)
-        self.later.append((offset, b))
-        self.n += len(b)
-        self.z += b.z.tolist()
-        self.kind += b.kind.tolist()
-        self.cohort += b.cohort.tolist()
-        self.first += zip(
-            b.accept[0].tolist(),
-            b.cover[0].tolist(),
-            b.qualify[0].tolist(),
-            b.reach[0].tolist(),
-            b.handling[0].T.tolist(),
-            strict=True,
-        )
-        return offset
-
-    def cycle(self, lead: int, c: int) -> tuple:
-        """(u_accept, u_cover, u_qualify, reach, hand) of ``lead`` in MQL cycle ``c`` >= 1."""
-        for offset, b in reversed(self.later):
-            if lead >= offset:
-                i = lead - offset
-                return (
-                    float(b.accept[c][i]),
-                    float(b.cover[c][i]),
-                    float(b.qualify[c][i]),
-                    int(b.reach[c][i]),
-                    b.handling[c][:, i].tolist(),
-                )
-        raise IndexError(lead)
-
-    def draw(self, name: str, c: int, lead: int) -> float:
-        for offset, b in reversed(self.later):
-            if lead >= offset:
-                return float(getattr(b, name)[c][lead - offset])
-        raise IndexError(lead)
-
-
 def run_sales(
     source,
     rules: Rules,
@@ -218,6 +166,9 @@ def run_sales(
     return _Engine(source, rules, calendars, productivity).run()
 
 
+_IDLE, _BUSY, _ASLEEP = 0, 1, 2
+
+
 class _Engine:
     def __init__(self, source, rules, calendars, productivity) -> None:
         self.env = simpy.Environment()
@@ -225,25 +176,22 @@ class _Engine:
         self.rules = rules
         self.calendars = list(calendars)
         self.productivity = list(productivity)
-        self.out = Handoffs()
-        self.n_att = rules.attempts
-        self.leads = Leads(rules.max_cycles, rules.attempts)
+        self.n_att = n_att = rules.attempts
+        self.L = Leads(rules.max_cycles, n_att, bool(rules.recycle), rules.feedback is not None)
+        self.R = Rows(n_att, owners=rules.routing != "pool")
         self.watch = CohortWatch()
         self.horizon_h = source.horizon_h
-        # Hand-off rows (the hot path appends to and reads from these lists).
-        self.row_reach: list[int] = []
-        self.row_psql: list[float] = []
-        self.row_uq: list[float] = []
-        self.row_hand: list[list[float]] = []
-        self.row_first: list[float] = []
-        self.row_cohort: list[bool] = []
+        self.coverage = rules.coverage
+        self.held_lead: list[int] = []
+        self.held_at: list[float] = []
+        self.policy: list[tuple] = []
         # Policy learned by feedback, and the per-lead chances it implies.
         self.acceptance = rules.acceptance_rate
         self.quality = 0.0
         self.block = [0.0] * rules.n_kinds
         self.rejected_since_review = [0] * rules.n_kinds
-        self.p_accept: list[float] = []
-        self.p_sql: list[float] = []
+        self.p_accept = array("d")
+        self.p_sql = array("d")
         # The queues and the team: the shared pool, and with owners one queue per rep whose
         # entries go stale when their lead moves to the pool.
         n_reps = len(self.calendars)
@@ -251,13 +199,10 @@ class _Engine:
         self.key = key_maker(rules.queue)
         self.joined = 0
         self.router = make_router(rules.routing, n_reps)
-        self.owner: list[int] = []  # per row: the rep who owns it, or POOL
-        self.where: list[int] = []  # per row: the queue its pending entry is in
-        self.first_key: list = []
-        n_att = rules.attempts
+        where = getattr(self.R, "where", None)
         self.own = (
             [
-                make_queue(rules.queue, lambda code, q, i=i: self.where[code // n_att] == i)
+                make_queue(rules.queue, lambda code, q, i=i: where[code // n_att] == i)
                 for i in range(n_reps)
             ]
             if self.router is not None
@@ -276,64 +221,83 @@ class _Engine:
         self.shift_start = [-NEVER if a else NEVER for a in self.always_of]
         self.shift_end = [NEVER if a else -1.0 for a in self.always_of]
         self.idle = IdleReps(n_reps, self._shift_at)
+        if self.router is None:
+            self._pool_queue(rules.queue)
+            self.push = self._push_pool
+            self.rep_free = self._rep_free_pool
 
     # -- leads ------------------------------------------------------------------------------
 
     def _add_leads(self, batch: LeadBatch) -> int:
-        offset = self.leads.add(batch)
-        self.out.leads.append(batch)
+        offset = self.L.add(batch)
         zq = batch.z + self.quality
         s = self.rules.scores
-        self.p_accept += s.accept(self.acceptance, zq).tolist()
-        self.p_sql += np.minimum(1.0, self.rules.sql_uplift * s.sql(zq)).tolist()
+        self.p_accept.frombytes(s.accept(self.acceptance, zq).astype(float).tobytes())
+        p_sql = np.minimum(1.0, self.rules.sql_uplift * s.sql(zq)).astype(float)
+        self.p_sql.frombytes(p_sql.tobytes())
         return offset
 
     def _refresh(self) -> None:
-        # Bulk over all leads, once per review: the per-hand-off work is then a list lookup.
-        z = np.asarray(self.leads.z) + self.quality
+        # Bulk over all leads, once per review: the per-hand-off work is then a lookup.
+        z = np.frombuffer(self.L.z, dtype=float) + self.quality
         s = self.rules.scores
-        self.p_accept[:] = s.accept(self.acceptance, z).tolist()
-        self.p_sql[:] = np.minimum(1.0, self.rules.sql_uplift * s.sql(z)).tolist()
+        self.p_accept = array("d", s.accept(self.acceptance, z).astype(float).tobytes())
+        p_sql = np.minimum(1.0, self.rules.sql_uplift * s.sql(z)).astype(float)
+        self.p_sql = array("d", p_sql.tobytes())
 
     def feeder(self):
         """First hand-offs in time order. Every lead handed off before the horizon is fed; after
         it, tail chunks are drawn as time reaches them and fed only while the cohort still has
         work (`over`)."""
         env, watch, source = self.env, self.watch, self.source
-        batch = source.first_batch()
-        offset = self._add_leads(batch)
-        watch.unfed = int(batch.cohort.sum())
-        times = batch.first_at.tolist()
-        who = list(range(offset, offset + len(batch)))
-        cohort = self.leads.cohort
-        i = 0
+        times, who = self._first_leads()
+        cohort = self.L.cohort
+        watch.unfed = int(np.frombuffer(cohort, dtype=np.int8).sum())
+        handoff, timeout, horizon_h = self.handoff, env.timeout, self.horizon_h
+        next_chunk = source.next_start
+        i, n = 0, len(times)
         while True:
-            horizon = source.next_start
-            if i < len(times) and times[i] < horizon:
+            if i < n and times[i] < next_chunk:
                 t = times[i]
-                if t >= self.horizon_h and watch.done:
+                if t >= horizon_h and watch.done:
                     return
                 if t > env.now:
-                    yield env.timeout(t - env.now)
-                    if self.over():
+                    yield timeout(t - env.now)
+                    if watch.done and env.now >= horizon_h:
                         return
                 lead = who[i]
                 i += 1
-                self.handoff(lead, 0)
+                handoff(lead, 0)
                 if cohort[lead]:
                     watch.unfed -= 1
                     if watch.unfed == 0 and watch.open == 0:
                         watch.done_at = env.now
-            elif math.isfinite(horizon) and not watch.done:
+            elif math.isfinite(next_chunk) and not watch.done:
                 new = source.next_batch()
                 offset = self._add_leads(new)
-                fresh = zip(new.first_at.tolist(), range(offset, offset + len(new)), strict=True)
-                merged = sorted([*zip(times[i:], who[i:], strict=True), *fresh])
-                times = [t for t, _ in merged]
-                who = [w for _, w in merged]
-                i = 0
+                at = np.concatenate([np.frombuffer(times, dtype=float)[i:], new.first_at])
+                lead = np.concatenate(
+                    [np.frombuffer(who, dtype=np.int64)[i:], offset + np.arange(len(new))]
+                )
+                order = np.argsort(at, kind="stable")
+                times, who = array("d", at[order].tobytes()), array("q", lead[order].tobytes())
+                i, n = 0, len(times)
+                next_chunk = source.next_start
             else:
                 return
+
+    def _first_leads(self) -> tuple[array, array]:
+        """Add the first batches' leads, chunk by chunk (only their draws are kept, in the
+        engine's arrays), and return every first hand-off time with its lead, in time order."""
+        times, leads = [], []
+        for batch in self.source.first_batches():
+            offset = self._add_leads(batch)
+            times.append(batch.first_at)
+            leads.append(offset + np.arange(len(batch)))
+        at = np.concatenate(times) if times else np.empty(0)
+        lead = np.concatenate(leads) if leads else np.empty(0, np.int64)
+        order = np.argsort(at, kind="stable")
+        return array("d", at[order].tobytes()), array("q", lead[order].astype(np.int64).tobytes())
 
     def over(self) -> bool:
         """True once the cohort is done and the horizon has passed: nothing that happens from
@@ -343,63 +307,49 @@ class _Engine:
     # -- hand-off and nurture ------------------------------------------------------------------
 
     def handoff(self, lead: int, c: int) -> None:
-        env, out, rules, leads = self.env, self.out, self.rules, self.leads
-        now = env.now
-        k = leads.kind[lead]
-        if c == 0:
-            u_acc, u_cov, u_q, reach, hand = leads.first[lead]
-        else:
-            u_acc, u_cov, u_q, reach, hand = leads.cycle(lead, c)
-        accepted = u_acc < self.p_accept[lead]
-        cohort = leads.cohort[lead]
+        L, R = self.L, self.R
+        now = self.env.now
+        k = L.kind[lead]
+        accepted = L.acc[c][lead] < self.p_accept[lead]
         # Marketing learned to spot the leads sales rejects for reason k: it keeps back a
         # share of them instead of handing them over (they never become MQLs).
-        if not accepted and self.block[k] > 0.0 and leads.draw("hold", c, lead) < self.block[k]:
-            out.held_lead.append(lead)
-            out.held_at.append(now)
+        if not accepted and self.block[k] > 0.0 and L.hold[c][lead] < self.block[k]:
+            self.held_lead.append(lead)
+            self.held_at.append(now)
             return
-        row = len(out.lead)
-        worked = accepted and u_cov < rules.coverage
-        out.lead.append(lead)
-        out.cycle.append(c)
-        out.at.append(now)
-        out.z.append(leads.z[lead] + self.quality)
-        out.accepted.append(accepted)
-        out.kind.append(k)
-        out.worked.append(worked)
-        out.contact_attempt.append(0)
-        out.sql.append(False)
-        out.returned_at.append(math.nan)
-        self.row_reach.append(reach)
-        self.row_psql.append(self.p_sql[lead])
-        self.row_uq.append(u_q)
-        self.row_hand.append(hand)
-        self.row_first.append(math.nan)
-        self.row_cohort.append(cohort)
-        self.where.append(POOL)
-        self.first_key.append(None)
+        row = R.n
+        if row == R.cap:
+            R.grow()
+        R.n = row + 1
+        worked = accepted and L.cov[c][lead] < self.coverage
+        cohort = L.cohort[lead]
+        R.lead[row] = lead
+        R.cycle[row] = c
+        R.at[row] = now
+        R.z[row] = L.z[lead] + self.quality
+        R.kind[row] = k
+        R.psql[row] = self.p_sql[lead]
+        R.cohort[row] = cohort
         if not accepted:
-            self.owner.append(POOL)
             self.rejected_since_review[k] += 1
-            if "rejected" in rules.recycle:
+            if "rejected" in self.rules.recycle:
                 self.to_nurture(row, now)
-        elif worked:
+            return
+        R.accepted[row] = 1
+        if worked:
+            R.worked[row] = 1
             if cohort:
                 self.watch.open += 1
             self._route(row, now)
-        else:
-            self.owner.append(POOL)
 
     def _route(self, row: int, now: float) -> None:
         """Give a worked hand-off its owner, and queue its first attempt (now, or at the next
         pull)."""
         rules, router = self.rules, self.router
-        if router is None:
-            self.owner.append(POOL)
-        else:
+        if router is not None:
             rep = router.assign()
             router.opened(rep)
-            self.owner.append(rep)
+            self.R.owner[row] = rep
             if rules.reassign_after_h is not None:
                 self.env.timeout(rules.reassign_after_h, row).callbacks.append(self.on_reassign)
         if rules.pulls is None:
@@ -421,30 +371,31 @@ class _Engine:
     def on_reassign(self, event: simpy.Event) -> None:
         """An owned lead still untouched: it moves to the pool, keeping its place."""
         row = event.value
-        old = self.owner[row]
-        if old == POOL or self.row_first[row] == self.row_first[row]:  # touched (not NaN)
+        R = self.R
+        old = R.owner[row]
+        if old == POOL or R.start[0][row] == R.start[0][row]:  # touched (not NaN)
             return
-        self.owner[row] = POOL
+        R.owner[row] = POOL
         self.router.closed(old)
-        if self.where[row] == old and self.first_key[row] is not None:
-            self.where[row] = POOL  # its entry in the old owner's queue is now stale
-            self.queue.put(self.first_key[row], row * self.n_att)
+        if R.where[row] == old and R.first_key[row] is not None:
+            R.where[row] = POOL  # its entry in the old owner's queue is now stale
+            self.queue.put(R.first_key[row], row * self.n_att)
             self._wake_any()
 
     def to_nurture(self, row: int, now: float) -> None:
-        rules, out = self.rules, self.out
-        c = out.cycle[row] + 1
+        R, rules = self.R, self.rules
+        c = R.cycle[row] + 1
         if c >= rules.max_cycles:
             return
-        lead = out.lead[row]
-        cohort = self.row_cohort[row]
+        lead = R.lead[row]
+        cohort = R.cohort[row]
         if not cohort and self.over():
             return  # no new work for leads nobody counts, once nothing counted needs it
-        u = self.leads.draw("nurture", c - 1, lead)
+        u = self.L.nurture[c - 1][lead]
         delay = -math.log1p(-u) / rules.nurture_hazard_per_h
         if delay > rules.max_nurture_h:
             return
-        out.returned_at[row] = now + delay
+        R.returned[row] = now + delay
         if cohort:
             self.watch.open += 1
         self.env.timeout(delay, (lead, c, cohort, row)).callbacks.append(self.on_return)
@@ -457,29 +408,90 @@ class _Engine:
         elif not self.over():
             self.handoff(lead, c)
         else:
-            self.out.returned_at[row] = math.nan  # the run ended first: it never came back
+            self.R.returned[row] = math.nan  # the run ended first: it never came back
 
     # -- the queue and the team ----------------------------------------------------------------
 
     def push(self, code: int) -> None:
         """An attempt is due: queue it with its owner (waking the owner if idle), or in the pool
         (waking the rep who should take it)."""
+        R = self.R
         self.joined += 1
         row = code // self.n_att
-        key = self.key(self.joined, self.out.z[row])
+        key = self.key(self.joined, R.z[row])
         if code % self.n_att == 0:
-            self.first_key[row] = key
-        rep = self.owner[row]
+            R.first_key[row] = key
+        rep = R.owner[row]
         if rep == POOL:
-            self.where[row] = POOL
+            R.where[row] = POOL
             self.queue.put(key, code)
             self._wake_any()
             return
-        self.where[row] = rep
+        R.where[row] = rep
         self.own[rep].put(key, code)
         if self.state[rep] == _IDLE:
             self.idle.discard(rep)
             self.rep_free(rep)
+
+    # The shared pool alone (no owners) is the common case and the hot path: its queue holds bare
+    # codes (fifo: a deque; lifo: a list; priority: a heap of (-score, counter, code)), and
+    # `push` and `rep_free` are specialised to it.
+
+    def _pool_queue(self, discipline: str) -> None:
+        if discipline == "fifo":
+            q: deque | list = deque()
+            self._pool_put, self._pool_take = q.append, q.popleft
+        elif discipline == "lifo":
+            q = []
+            self._pool_put, self._pool_take = q.append, q.pop
+        else:
+            q = []
+            z, n_att = self.R.z, self.n_att
+
+            def put(code: int) -> None:
+                self.joined += 1
+                heapq.heappush(q, (-z[code // n_att], self.joined, code))
+
+            def take() -> int:
+                return heapq.heappop(q)[2]
+
+            self._pool_put, self._pool_take = put, take
+        self._pool = q
+
+    def _push_pool(self, code: int) -> None:
+        self._pool_put(code)
+        if self.idle:
+            self._wake_any()
+
+    def _rep_free_pool(self, i: int) -> None:
+        env = self.env
+        now = env.now
+        if not self._pool:
+            self.state[i] = _IDLE
+            self.idle.add(i, now)
+            return
+        if now < self.shift_start[i] or now >= self.shift_end[i]:
+            start, _ = self._shift_at(i, now)
+            if start > now:
+                self.state[i] = _ASLEEP
+                env.timeout(start - now, i).callbacks.append(self.on_shift_start)
+                return
+        self._start(i, self._pool_take(), now)
+
+    def _start(self, i: int, code: int, now: float) -> None:
+        """Rep i starts attempt ``code`` at ``now``: log it and schedule its end."""
+        self.state[i] = _BUSY
+        R = self.R
+        n_att = self.n_att
+        row, k = divmod(code, n_att)
+        R.start[k][row] = now
+        R.rep[k][row] = i
+        dur = self.L.hand[R.cycle[row]][R.lead[row] * n_att + k]
+        speed = self.productivity[i]
+        if speed is not None:
+            dur /= speed.at(now)
+        R.hours[k][row] = dur
+        self.env.timeout(dur, (i, code, now)).callbacks.append(self.on_attempt_done)
 
     def _shift_at(self, i: int, now: float) -> tuple[float, float]:
         """(start, end) of rep i's open stretch containing ``now``, or else of its next one.
@@ -493,8 +505,6 @@ class _Engine:
         return start, end
 
     def _wake_any(self) -> None:
-        if not self.idle:
-            return
         got = self.idle.take(self.env.now)
         if got is None:
             return
@@ -529,24 +539,10 @@ class _Engine:
             code = self.queue.take()
             if self.router is not None:
                 row = code // self.n_att
-                if self.owner[row] == POOL:  # whoever touches a pool lead first owns it
-                    self.owner[row] = i
+                if self.R.owner[row] == POOL:  # whoever touches a pool lead first owns it
+                    self.R.owner[row] = i
                     self.router.opened(i)
-        self.state[i] = _BUSY
-        row, k = divmod(code, self.n_att)
-        out = self.out
-        out.att_row.append(row)
-        out.att_k.append(k)
-        out.att_start.append(now)
-        out.att_rep.append(i)
-        if k == 0:
-            self.row_first[row] = now
-        dur = self.row_hand[row][k]
-        speed = self.productivity[i]
-        if speed is not None:
-            dur /= speed.at(now)
-        out.att_hours.append(dur)
-        env.timeout(dur, (i, code, now)).callbacks.append(self.on_attempt_done)
+        self._start(i, code, now)
 
     def on_shift_start(self, event: simpy.Event) -> None:
         self.rep_free(event.value)
@@ -556,36 +552,38 @@ class _Engine:
 
     def on_attempt_done(self, event: simpy.Event) -> None:
         i, code, started = event.value
-        row, k = divmod(code, self.n_att)
+        n_att = self.n_att
+        row, k = divmod(code, n_att)
         nk = k + 1
-        rules, out, now = self.rules, self.out, self.env.now
-        if self.row_reach[row] == nk:
-            out.contact_attempt[row] = nk
-            p = self.row_psql[row]
+        R, rules = self.R, self.rules
+        lead, c = R.lead[row], R.cycle[row]
+        if self.L.reach[c][lead] == nk:
+            R.contact[row] = nk
+            p = R.psql[row]
             floor = rules.decay_floor
             if floor < 1.0:
-                p *= floor + (1.0 - floor) * math.exp(-(started - out.at[row]) / rules.decay_tau_h)
-            if self.row_uq[row] < p:
-                out.sql[row] = True
+                p *= floor + (1.0 - floor) * math.exp(-(started - R.at[row]) / rules.decay_tau_h)
+            if self.L.qual[c][lead] < p:
+                R.sql[row] = 1
             elif "unqualified" in rules.recycle:
-                self.to_nurture(row, now)
+                self.to_nurture(row, self.env.now)
             self._finished(row)
-        elif nk < self.n_att:
-            delay = self.row_first[row] + rules.cadence[nk] - now
+        elif nk < n_att:
+            delay = R.start[0][row] + rules.cadence[nk] - self.env.now
             if delay <= 0:
                 self.push(code + 1)
             else:
                 self.env.timeout(delay, code + 1).callbacks.append(self.on_due)
         else:
             if "unreached" in rules.recycle:
-                self.to_nurture(row, now)
+                self.to_nurture(row, self.env.now)
             self._finished(row)
         self.rep_free(i)
 
     def _finished(self, row: int) -> None:
-        if self.router is not None and self.owner[row] != POOL:
-            self.router.closed(self.owner[row])
-        if self.row_cohort[row]:
+        if self.router is not None and self.R.owner[row] != POOL:
+            self.router.closed(self.R.owner[row])
+        if self.R.cohort[row]:
             self.watch.close(self.env.now)
 
     # -- marketing's feedback loop ---------------------------------------------------------------
@@ -602,7 +600,7 @@ class _Engine:
             n_rejected = sum(seen)
             if n_rejected:
                 self.block[worst] += lr * (fb.filter_ceiling - self.block[worst])
-            self.out.policy.append(
+            self.policy.append(
                 (env.now, self.acceptance, self.quality, worst, self.block[worst], n_rejected)
             )
             self.rejected_since_review = [0] * rules.n_kinds
@@ -616,11 +614,30 @@ class _Engine:
         if self.rules.feedback is not None:
             env.process(self.reviewer(self.rules.feedback))
         env.run()
-        self.out.cohort_done_at = self.watch.done_at
-        return self.out
-
-
-_IDLE, _BUSY, _ASLEEP = 0, 1, 2
+        self.L.release()
+        self.p_accept = self.p_sql = array("d")
+        R = self.R
+        start, rep, hours = R.matrices()
+        return Handoffs(
+            lead=R.column("lead"),
+            cycle=R.column("cycle"),
+            at=R.column("at"),
+            z=R.column("z"),
+            accepted=R.column("accepted").astype(bool),
+            kind=R.column("kind"),
+            worked=R.column("worked").astype(bool),
+            contact_attempt=R.column("contact"),
+            sql=R.column("sql").astype(bool),
+            returned_at=R.column("returned"),
+            start=start,
+            rep=rep,
+            hours=hours,
+            held_lead=np.asarray(self.held_lead, dtype=np.int64),
+            held_at=np.asarray(self.held_at, dtype=float),
+            policy=self.policy,
+            leads=self.L.batches,
+            cohort_done_at=self.watch.done_at,
+        )
 
 
 class _ArraySource:
@@ -631,8 +648,8 @@ class _ArraySource:
         self.next_start = math.inf
         self.horizon_h = math.inf
 
-    def first_batch(self) -> LeadBatch:
-        return self.batch
+    def first_batches(self):
+        yield self.batch
 
 
 def simulate_sales(
@@ -694,15 +711,6 @@ def simulate_sales(
 
 
 def attempt_matrix(out: Handoffs, n_att: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The attempt log as ``[attempt, row]`` matrices: start hours (NaN: not made), rep (-1) and
+    """The attempts as ``[attempt, row]`` matrices: start hours (NaN: not made), rep (-1) and
     hours spent."""
-    m = out.rows
-    start = np.full((n_att, m), np.nan)
-    rep = np.full((n_att, m), -1, np.int32)
-    hours = np.full((n_att, m), np.nan)
-    k = np.asarray(out.att_k, dtype=np.int64)
-    r = np.asarray(out.att_row, dtype=np.int64)
-    start[k, r] = out.att_start
-    rep[k, r] = out.att_rep
-    hours[k, r] = out.att_hours
-    return start, rep, hours
+    return out.start, out.rep, out.hours
