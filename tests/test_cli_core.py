@@ -300,9 +300,16 @@ def test_run_json_undefined_kpis_are_null(cli):
     )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["kpis"]["win_rate"] == {"mean": None, "ci95": [None, None], "values": [None]}
+    win = doc["kpis"]["win_rate"]
+    assert {k: win[k] for k in ("mean", "ci95", "values")} == {
+        "mean": None,
+        "ci95": [None, None],
+        "values": [None],
+    }
+    assert win["null_reason"].startswith("undefined in every replication")
     assert doc["kpis"]["customers"]["values"] == [0]
     assert doc["kpis"]["revenue"]["ci95"] == [None, None]
+    assert "2 or more replications" in doc["kpis"]["revenue"]["null_reason"]
 
 
 def test_run_out_writes_files(cli, tmp_path):
@@ -327,7 +334,7 @@ def test_run_out_writes_files(cli, tmp_path):
         (["sales.reps=7.5"], ["sales.reps", "valid integer"]),
         (["nurture.recycle=yes"], ["nurture.recycle", "valid boolean"]),
         (["sales.availability=true"], ["sales.availability", "not true/false"]),
-        (["arrivals.prospects_per_week=1e9"], ["arrivals.prospects_per_week", "10,000,000"]),
+        (["arrivals.prospects_per_week=5e6"], ["arrivals.prospects_per_week", "10,000,000"]),
         (["sales.new_hires=99"], ["new_hires (99) cannot exceed reps"]),
     ],
     ids=[

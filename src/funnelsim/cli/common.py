@@ -102,7 +102,10 @@ def progress_flag(quiet: bool) -> bool | None:
 
 
 def print_json(doc: dict) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    """One JSON document on stdout; a NaN or infinity anywhere becomes null (JSON has none)."""
+    from ..experiment.stats import finite_or_none
+
+    sys.stdout.write(json.dumps(finite_or_none(doc), indent=2, allow_nan=False) + "\n")
 
 
 def print_frame(title: str, frame) -> None:

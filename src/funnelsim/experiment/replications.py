@@ -14,7 +14,7 @@ from ..model import FunnelRecord, simulate
 from ..results import KPI_NAMES, attempts_frame, compute_kpis, ledger_frame
 from ..scenario import Scenario
 from .precision import PrecisionReport, plan, replicate_until_precise
-from .stats import json_number, summarize
+from .stats import json_number, null_reason, summarize
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,9 @@ class RunResult:
                 "ci95": [json_number(row["ci_low"]), json_number(row["ci_high"])],
                 "values": [json_number(v) for v in self.kpis[name]],
             }
+            reason = null_reason(self.kpis[name].to_numpy(float), self.kpis.index)
+            if reason is not None:
+                kpis[name]["null_reason"] = reason
         doc = {
             "scenario": self.scenario.name,
             "seed": self.seed,
