@@ -236,8 +236,9 @@ def test_cli_attribute_bad_options_exit_2(cli):
         (("--by", "teams"), "--by must be levers or keys"),
         (("--kpi", "revenu"), "unknown KPI 'revenu'"),
         (("--permutations", "4"), "--permutations applies to sampled attribution"),
-        (("--exact-max-groups", "0"), "--exact-max-groups must be a whole number >= 1"),
-        (("--exact-max-groups", "-1"), "--exact-max-groups must be a whole number >= 1"),
+        (("--exact-max-groups", "0"), "--exact-max-groups must be a whole number from 1"),
+        (("--exact-max-groups", "-1"), "--exact-max-groups must be a whole number from 1"),
+        (("--exact-max-groups", "13"), "from 1 to 12, the most groups"),
         (("--group", "x=sales.reps"), "--group x: sales.reps is equal in both scenarios"),
     ):
         res = cli("attribute", *files, *args, "-q")

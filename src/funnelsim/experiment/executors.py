@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import UsageError
+from .limits import max_workers
 
 
 class FutureLike(Protocol):
@@ -74,8 +75,11 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Iterat
     Yields an object with ``submit``; pass it as ``executor=`` to `run`, `compare`, `sweep` or
     `attribute`. The Dask ones need the ``dask`` extra: ``pip install 'funnelsim[dask]'``.
     """
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1 (given: {workers})")
+    if workers is not None and not 1 <= workers <= max_workers():
+        raise UsageError(
+            f"--workers must be at least 1 and at most {max_workers()} (four per CPU core) "
+            f"(given: {workers})"
+        )
     kind, colon, address = (spec or "").strip().partition(":")
     kind, address = kind.lower(), address.strip()
     if spec is None and workers is not None and workers > 1:

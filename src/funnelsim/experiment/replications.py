@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..model import FunnelRecord, simulate
 from ..results import KPI_NAMES, attempts_frame, compute_kpis, ledger_frame
 from ..scenario import Scenario
+from .limits import MAX_REPLICATIONS, check_count
 from .precision import PrecisionReport, plan, replicate_until_precise
 from .stats import json_number, null_reason, summarize
 
@@ -194,8 +195,7 @@ def replication_ids(scenario: Scenario, replications: int | Sequence[int] | None
     if replications is None:
         return list(range(scenario.run.replications))
     if isinstance(replications, int | np.integer):
-        replications = int(replications)
-        if replications < 1:
-            raise UsageError(f"replications must be >= 1 (given: {replications})")
-        return list(range(replications))
-    return [int(r) for r in replications]
+        return list(range(check_count(replications, "--replications", MAX_REPLICATIONS)))
+    ids = list(replications)
+    check_count(len(ids), "the number of replication ids", MAX_REPLICATIONS)
+    return [check_count(r, "a replication id", 2**31 - 1, least=0) for r in ids]

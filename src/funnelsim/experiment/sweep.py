@@ -25,6 +25,7 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
 from .design import as_design, check_keys, check_seed, plain, point_changes
 from .engine import Job, Outcome, check_options, execute
+from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
 from .stats import t_quantile
 from .store import (
     FORMAT,
@@ -151,9 +152,9 @@ def sweep(
     check_keys(scenario, keys)
     seed = check_seed(scenario.run.seed if seed is None else seed)
     reps = scenario.run.replications if replications is None else replications
-    if not isinstance(reps, int | np.integer) or reps < 1:
-        raise UsageError(f"replications must be a count >= 1 (given: {reps!r})")
-    reps = int(reps)
+    reps = check_count(reps, "--replications", MAX_REPLICATIONS)
+    check_count(len(design), "the number of points", MAX_POINTS)
+    check_runs(len(design) * reps, f"{len(design):,} points x {reps:,} replications")
     # Every option is checked before the folder is touched: a refused command leaves no trace.
     check_options(seed, executor, chunk_size, extra_kpis)
     design.index = pd.RangeIndex(len(design), name="point")
