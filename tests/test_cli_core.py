@@ -169,10 +169,18 @@ def test_invalid_toml(cli, write_scenario):
 
 
 def test_zero_replications(cli):
-    _assert_usage_error(cli("run", ALIGNED, "--replications", "0", "-q"), "replications", ">= 1")
+    _assert_usage_error(cli("run", ALIGNED, "--replications", "0", "-q"), "replications", "from 1")
     _assert_usage_error(
-        cli("compare", SILOED, ALIGNED, "--replications", "0", "-q"), "replications", ">= 1"
+        cli("compare", SILOED, ALIGNED, "--replications", "0", "-q"), "replications", "from 1"
     )
+
+
+def test_replications_beyond_the_limit(cli):
+    """10^20 replications used to overflow; beyond 10,000 is refused before anything runs."""
+    for n in ("10001", str(10**20)):
+        _assert_usage_error(
+            cli("run", ALIGNED, "--replications", n, "-q"), "--replications", "to 10,000"
+        )
 
 
 def test_negative_seed(cli):

@@ -173,6 +173,15 @@ class Folder:
                     self.remove(name)
 
 
+def write_file(path: str | Path, data: bytes) -> Path:
+    """Write one file atomically (its folder is created when missing); a symbolic link at
+    ``path`` is replaced, not followed. `FileProblem` if the folder cannot be used."""
+    path = Path(path)
+    with open_folder(path.parent if str(path.parent) else Path(".")) as folder:
+        folder.write(path.name, lambda fh: fh.write(data))
+    return path
+
+
 MARKER = ".funnelsim"
 # Files funnelsim wrote before the marker existed, and what they hold.
 _LEGACY = {"run.json": "funnelsim run", "manifest.json": "funnelsim sweep"}
@@ -198,13 +207,13 @@ def owner(folder: Folder) -> str | None:
     return None
 
 
-def claim(folder: Folder, kind: str, overwrite: bool = False) -> None:
+def claim(folder: Folder, kind: str, overwrite: bool = False, mark: bool = True) -> None:
     """Make ``folder`` one funnelsim may write ``kind`` results into, or raise `FileProblem`.
 
     An empty folder, or one funnelsim wrote the same kind of results into, is claimed: the
     marker file ``.funnelsim`` says so from now on, before anything else is written (so a kill
     at any moment leaves a folder the same command accepts). Anything else is refused unless
-    ``overwrite``.
+    ``overwrite``. ``mark=False`` only checks.
     """
     found = owner(folder)
     if found is None:
@@ -221,7 +230,7 @@ def claim(folder: Folder, kind: str, overwrite: bool = False) -> None:
             f"holds a {found}, not a {kind}; choose another folder, or pass --overwrite "
             "(overwrite=True in Python) to write into it anyway"
         )
-    if found != kind:
+    if found != kind and mark:
         from . import __version__
 
         folder.write_json(MARKER, {"kind": kind, "funnelsim_version": __version__})

@@ -36,6 +36,14 @@ RepsOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Write into --out even when it holds files funnelsim did not write (files of the "
+        "same names are replaced).",
+    ),
+]
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 
 
@@ -43,17 +51,6 @@ class Period(StrEnum):
     daily = "daily"
     weekly = "weekly"
     monthly = "monthly"
-
-
-def ensure_folder(path: Path, option: str) -> None:
-    """Create an output folder before any work, so a bad path fails at once (exit 2), not after
-    the simulation."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{option} {path}: is a file; give a folder (it is created if missing)")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot create the folder ({exc.strerror})") from None
 
 
 def frame_records(frame) -> list[dict]:

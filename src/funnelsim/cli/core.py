@@ -11,6 +11,7 @@ from .. import api
 from ..formatting import comparison_text_frame, period_text_frame, summary_text_frame
 from .common import (
     JsonOpt,
+    OverwriteOpt,
     Period,
     QuietOpt,
     RepsOpt,
@@ -19,7 +20,6 @@ from .common import (
     SetOpt,
     app,
     echo_err,
-    ensure_folder,
     frame_records,
     handled,
     print_frame,
@@ -58,11 +58,12 @@ def run(
     precision: PrecisionOpt = None,
     max_replications: MaxRepsOpt = None,
     precision_kpi: PrecisionKpiOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
     if out is not None:
-        ensure_folder(out, "--out")
+        api.check_out_folder(out, overwrite=overwrite)
     period = report.value if report else None
     with api.open_executor(executor, workers) as ex:
         result = api.run(
@@ -79,7 +80,7 @@ def run(
     if result.precision is not None and not json_out:
         echo_err(result.precision.describe())
     if out is not None:
-        written = api.write_run(result, out, period=period)
+        written = api.write_run(result, out, period=period, overwrite=overwrite)
         echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
     periods = api.mean_period_report(result.records, period) if period else None
     if json_out:
