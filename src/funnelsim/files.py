@@ -159,6 +159,13 @@ class Folder:
     def write_parquet(self, name: str, frame: Any, **kwargs: Any) -> Path:
         return self.write(name, lambda fh: frame.to_parquet(fh, **kwargs))
 
+    def open_lock_file(self, name: str) -> int:
+        """A descriptor of the file ``name`` (created when missing, never through a link)."""
+        flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC
+        if self._fd is not None:
+            return os.open(name, flags, 0o644, dir_fd=self._fd)
+        return os.open(self.path / name, flags, 0o644)
+
     def remove(self, name: str) -> None:
         if self._fd is not None:
             os.unlink(name, dir_fd=self._fd)
