@@ -6,12 +6,22 @@ given and what is allowed, so the CLI can print one clear line and exit with sta
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 # A message stays one readable line: a given value is cut to this many characters, and an error
 # lists at most this many problems.
 MAX_SHOWN = 120
 MAX_PROBLEMS = 20
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so a key or value read
+    from a file cannot break a one-line message or drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def as_toml(value: object, limit: int = MAX_SHOWN) -> str:
@@ -27,7 +37,7 @@ def _as_toml(value: object, budget: int, depth: int) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value[:budget]}"'
+        return json.dumps(value[:budget], ensure_ascii=False)
     if isinstance(value, int) and abs(value) > 10**30:
         return (
             f"(a {len(str(abs(value)))}-digit number)"
@@ -43,7 +53,8 @@ def _as_toml(value: object, budget: int, depth: int) -> str:
                 break
             if isinstance(value, dict):
                 k, v = item
-                part = f"{k} = {_as_toml(v, budget - used, depth + 1)}"
+                key = str(k) if _BARE_KEY.fullmatch(str(k)) else json.dumps(str(k))
+                part = f"{key} = {_as_toml(v, budget - used, depth + 1)}"
             else:
                 part = _as_toml(item, budget - used, depth + 1)
             parts.append(part)
@@ -65,7 +76,7 @@ class Problem:
         where = f"{source}: " if source else ""
         given = "" if self.given is None else f" (given: {as_toml(self.given)})"
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}{given}"
+        return printable(f"{where}{key}{self.message}{given}")
 
 
 @dataclass

@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ScenarioError, ScenarioWarning, UsageError
+from ..errors import ScenarioError, ScenarioWarning, UsageError, printable
+from ..scenario.schema import MAX_REPLICATIONS
 
 app = typer.Typer(
     add_completion=False,
@@ -31,8 +32,29 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a scenario key, e.g. --set sales.reps=7 (repeatable)."),
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's run.seed).")]
+
+
+def count_in_range(least: int, most: int):
+    """A Typer option callback refusing (exit 2) a count outside [least, most] before the
+    command starts: a huge count would otherwise hang the command building its work."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and not least <= value <= most:
+            raise typer.BadParameter(
+                f"must be a whole number from {least:,} to {most:,} (given: {value})"
+            )
+        return value
+
+    return check
+
+
+replications_in_range = count_in_range(1, MAX_REPLICATIONS)
 RepsOpt = Annotated[
-    int | None, typer.Option(help="Replications (default: the scenario's run.replications).")
+    int | None,
+    typer.Option(
+        help="Replications (default: the scenario's run.replications).",
+        callback=replications_in_range,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
@@ -75,8 +97,11 @@ def handled(fn):
         warnings.showwarning = _show_warning
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, UsageError) as exc:
-            echo_err(f"error: {exc}")
+        except ScenarioError as exc:
+            echo_err(f"error: {exc}")  # one line per problem, each already printable
+            raise typer.Exit(2) from None
+        except UsageError as exc:
+            echo_err(f"error: {printable(str(exc))}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             echo_err("interrupted")
@@ -86,7 +111,7 @@ def handled(fn):
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
             if os.environ.get("FUNNELSIM_DEBUG"):
                 raise
-            echo_err(f"funnelsim: unexpected error: {type(exc).__name__}: {exc}")
+            echo_err(f"funnelsim: unexpected error: {type(exc).__name__}: {printable(str(exc))}")
             echo_err("(set FUNNELSIM_DEBUG=1 to see the traceback, and please report it)")
             raise typer.Exit(1) from None
 

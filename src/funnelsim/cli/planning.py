@@ -10,6 +10,7 @@ import typer
 
 from .. import api
 from ..formatting import fmt, money, volume
+from ..scenario.schema import MAX_REPLICATIONS
 from .common import (
     JsonOpt,
     QuietOpt,
@@ -18,11 +19,13 @@ from .common import (
     SeedOpt,
     SetOpt,
     app,
+    count_in_range,
     echo_err,
     handled,
     print_frame,
     print_json,
     progress_flag,
+    replications_in_range,
 )
 from .execution import ExecutorOpt, WorkersOpt
 
@@ -67,13 +70,20 @@ def quota(
         float, typer.Option(help="Stop when the volume is known to within this share.")
     ] = 0.01,
     validate: Annotated[
-        int, typer.Option(help="Re-simulate the plan on this many fresh replications.")
+        int,
+        typer.Option(
+            help="Re-simulate the plan on this many fresh replications.",
+            callback=count_in_range(0, MAX_REPLICATIONS),
+        ),
     ] = 0,
     sets: SetOpt = None,
     seed: SeedOpt = None,
     replications: Annotated[
         int | None,
-        typer.Option(help="Replications per candidate volume (default: the scenario's)."),
+        typer.Option(
+            help="Replications per candidate volume (default: the scenario's).",
+            callback=replications_in_range,
+        ),
     ] = None,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
