@@ -176,11 +176,18 @@ def test_zero_replications(cli):
 
 
 def test_replications_beyond_the_limit(cli):
-    """10^20 replications used to overflow; beyond 10,000 is refused before anything runs."""
-    for n in ("10001", str(10**20)):
-        _assert_usage_error(
-            cli("run", ALIGNED, "--replications", n, "-q"), "--replications", "to 10,000"
-        )
+    """10^20 replications used to overflow (and hang quota and staffing); beyond 10,000 is
+    refused before anything runs."""
+    for command in (
+        ("run", ALIGNED),
+        ("staffing", ALIGNED),
+        ("quota", ALIGNED, "--target-revenue", "1e6"),
+    ):
+        for n in ("10001", str(10**20)):
+            res = cli(*command, "--replications", n, "-q")
+            assert res.exit_code == 2, res.stderr
+            assert "--replications" in res.stderr and "10,000" in res.stderr
+            assert "Traceback" not in res.stderr and res.stdout == ""
 
 
 def test_negative_seed(cli):

@@ -237,7 +237,8 @@ def claim(folder: Folder, kind: str, overwrite: bool = False, mark: bool = True)
             f"holds a {found}, not a {kind}; choose another folder, or pass --overwrite "
             "(overwrite=True in Python) to write into it anyway"
         )
-    if found != kind and mark:
+    marked = folder.lstat(MARKER)
+    if mark and (found != kind or marked is None or not stat.S_ISREG(marked.st_mode)):
         from . import __version__
 
         folder.write_json(MARKER, {"kind": kind, "funnelsim_version": __version__})

@@ -34,21 +34,20 @@ SetOpt = Annotated[
 SeedOpt = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's run.seed).")]
 
 
-def count_in_range(least: int, most: int):
-    """A Typer option callback refusing (exit 2) a count outside [least, most] before the
-    command starts: a huge count would otherwise hang the command building its work."""
+def count_at_most(most: int):
+    """A Typer option callback refusing (exit 2) a count above ``most`` before the command
+    starts, where a huge count would hang building its work; the command's own checks say what
+    is wrong with a small one."""
 
     def check(value: int | None) -> int | None:
-        if value is not None and not least <= value <= most:
-            raise typer.BadParameter(
-                f"must be a whole number from {least:,} to {most:,} (given: {value})"
-            )
+        if value is not None and value > most:
+            raise typer.BadParameter(f"must be at most {most:,} (given: {value})")
         return value
 
     return check
 
 
-replications_in_range = count_in_range(1, MAX_REPLICATIONS)
+replications_in_range = count_at_most(MAX_REPLICATIONS)
 RepsOpt = Annotated[
     int | None,
     typer.Option(

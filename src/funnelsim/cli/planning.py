@@ -19,7 +19,7 @@ from .common import (
     SeedOpt,
     SetOpt,
     app,
-    count_in_range,
+    count_at_most,
     echo_err,
     handled,
     print_frame,
@@ -73,7 +73,7 @@ def quota(
         int,
         typer.Option(
             help="Re-simulate the plan on this many fresh replications.",
-            callback=count_in_range(0, MAX_REPLICATIONS),
+            callback=count_at_most(MAX_REPLICATIONS),
         ),
     ] = 0,
     sets: SetOpt = None,

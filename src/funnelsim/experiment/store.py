@@ -186,12 +186,12 @@ def open_store(
     try:
         with open_folder(path) as out:
             _refuse_links(out)
-            claim(out, KIND, overwrite)
             if out.lstat(LEGACY_LOG) is not None and out.lstat(DATABASE) is None:
                 raise FileProblem(
                     f"holds a sweep written by an older funnelsim ({LEGACY_LOG}); its results.csv "
                     "is still readable, but it cannot be resumed: choose another --out folder"
                 )
+            claim(out, KIND, overwrite)
             old = read_manifest(path) if out.lstat(DATABASE) else None
             if old is not None:
                 check_same_sweep(path, old, manifest)  # at once, before waiting for a lock
