@@ -85,10 +85,18 @@ def quick(tmp_path_factory, minimal_dict_factory):
 
 
 def _stored(out: Path) -> int:
-    """Runs committed to the sweep's database so far (0 before it exists)."""
+    """Runs committed to the sweep's database so far (0 before it exists). Read-only: a plain
+    connect would create an empty database file, which the sweep then rightly takes for a file
+    it did not write."""
+    path = out / "sweep.sqlite"
+    if not path.exists():
+        return 0
     try:
-        with sqlite3.connect(out / "sweep.sqlite", timeout=5) as db:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
             return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+        finally:
+            db.close()
     except sqlite3.Error:
         return 0
 
