@@ -236,11 +236,12 @@ def test_cli_attribute_bad_options_exit_2(cli):
         (("--by", "teams"), "--by must be levers or keys"),
         (("--kpi", "revenu"), "unknown KPI 'revenu'"),
         (
-            ("--permutations", "4", "--exact-max-groups", "16"),
+            ("--permutations", "4", "--exact-max-groups", "12"),
             "--permutations applies to sampled attribution",
         ),
-        (("--exact-max-groups", "0"), "--exact-max-groups must be a whole number >= 1"),
-        (("--exact-max-groups", "-1"), "--exact-max-groups must be a whole number >= 1"),
+        (("--exact-max-groups", "0"), "--exact-max-groups must be a whole number from 1"),
+        (("--exact-max-groups", "-1"), "--exact-max-groups must be a whole number from 1"),
+        (("--exact-max-groups", "13"), "from 1 to 12, the most groups"),
         (
             ("--group", "x=sales.handling_minutes"),
             "--group x: sales.handling_minutes is equal in both scenarios",

@@ -169,10 +169,25 @@ def test_invalid_toml(cli, write_scenario):
 
 
 def test_zero_replications(cli):
-    _assert_usage_error(cli("run", ALIGNED, "--replications", "0", "-q"), "replications", ">= 1")
+    _assert_usage_error(cli("run", ALIGNED, "--replications", "0", "-q"), "replications", "from 1")
     _assert_usage_error(
-        cli("compare", SILOED, ALIGNED, "--replications", "0", "-q"), "replications", ">= 1"
+        cli("compare", SILOED, ALIGNED, "--replications", "0", "-q"), "replications", "from 1"
     )
+
+
+def test_replications_beyond_the_limit(cli):
+    """10^20 replications used to overflow (and hang quota and staffing); beyond 10,000 is
+    refused before anything runs."""
+    for command in (
+        ("run", ALIGNED),
+        ("staffing", ALIGNED),
+        ("quota", ALIGNED, "--target-revenue", "1e6"),
+    ):
+        for n in ("10001", str(10**20)):
+            res = cli(*command, "--replications", n, "-q")
+            assert res.exit_code == 2, res.stderr
+            assert "--replications" in res.stderr and "10,000" in res.stderr
+            assert "Traceback" not in res.stderr and res.stdout == ""
 
 
 def test_negative_seed(cli):
@@ -300,9 +315,16 @@ def test_run_json_undefined_kpis_are_null(cli):
     )
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["kpis"]["win_rate"] == {"mean": None, "ci95": [None, None], "values": [None]}
+    win = doc["kpis"]["win_rate"]
+    assert {k: win[k] for k in ("mean", "ci95", "values")} == {
+        "mean": None,
+        "ci95": [None, None],
+        "values": [None],
+    }
+    assert win["null_reason"].startswith("undefined in every replication")
     assert doc["kpis"]["customers"]["values"] == [0]
     assert doc["kpis"]["revenue"]["ci95"] == [None, None]
+    assert "2 or more replications" in doc["kpis"]["revenue"]["null_reason"]
 
 
 def test_run_out_writes_files(cli, tmp_path):
@@ -327,7 +349,7 @@ def test_run_out_writes_files(cli, tmp_path):
         (["sales.reps=7.5"], ["sales.reps", "valid integer"]),
         (["nurture.recycle=yes"], ["nurture.recycle", "valid boolean"]),
         (["sales.availability=true"], ["sales.availability", "not true/false"]),
-        (["arrivals.prospects_per_week=1e9"], ["arrivals.prospects_per_week", "10,000,000"]),
+        (["arrivals.prospects_per_week=5e6"], ["arrivals.prospects_per_week", "10,000,000"]),
         (["sales.new_hires=99"], ["new_hires (99) cannot exceed reps"]),
     ],
     ids=[

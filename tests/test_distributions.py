@@ -126,7 +126,7 @@ def test_lognormal_by_mean_and_cv():
         ({"dist": "exponential", "mean": 0}, "mean must be > 0"),
         ({"dist": "exponential", "mean": -2}, "mean must be > 0"),
         ({"dist": "exponential", "mean": "x"}, "must be a finite number"),
-        ({"dist": "gamma", "mean": 1, "cv": 0}, "cv must be > 0"),
+        ({"dist": "gamma", "mean": 1, "cv": 0}, "cv must be from 0.001 to 10"),
         ({"dist": "uniform", "low": 5, "high": 5}, "low < high"),
         ({"dist": "uniform", "low": -1, "high": 5}, "low < high"),
         ({"dist": "constant", "value": -3}, ">= 0"),

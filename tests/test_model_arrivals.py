@@ -147,12 +147,20 @@ def test_hourly_profile_scale_does_not_matter(minimal_scenario_dict):
     np.testing.assert_allclose(arrival_times(a, 3, 0), arrival_times(b, 3, 0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("bad", [[1.0] * 23, [1.0] * 23 + [-1.0], [0.0] * 24])
-def test_bad_hourly_profile_is_refused(minimal_scenario_dict, bad, write_scenario, cli):
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ([1.0] * 23, "24 numbers"),
+        ([1.0] * 25, "24"),
+        ([1.0] * 23 + [-1.0], "0"),
+        ([0.0] * 24, "not all zero"),
+    ],
+)
+def test_bad_hourly_profile_is_refused(minimal_scenario_dict, bad, says, write_scenario, cli):
     minimal_scenario_dict["arrivals"]["hourly_profile"] = bad
     res = cli("validate", write_scenario(minimal_scenario_dict))
     assert res.exit_code == 2
-    assert "arrivals.hourly_profile" in res.stderr and "24 numbers" in res.stderr
+    assert "arrivals.hourly_profile" in res.stderr and says in res.stderr
 
 
 def test_a_higher_volume_only_adds_prospects_in_every_window(minimal_scenario_dict):

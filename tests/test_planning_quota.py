@@ -80,9 +80,10 @@ def _thresholds(s: fs.Scenario, big: float, replications: int = R) -> np.ndarray
     Gamma_j < v / 168 * CHUNK_H. Its arrival time u_j * CHUNK_H does not depend on v, which
     identifies it in the record; the replication reaches K customers once v exceeds the K-th
     smallest customer threshold 168 Gamma_j / CHUNK_H."""
-    from funnelsim.model.arrivals import CHUNK_H
+    from funnelsim.model.arrivals import chunk_hours
     from funnelsim.model.streams import Streams
 
+    CHUNK_H = chunk_hours(s)  # noqa: N806
     assert s.run.horizon_days * 24.0 <= CHUNK_H
     s_big = fs.override(s, {"arrivals.prospects_per_week": big})
     out = []

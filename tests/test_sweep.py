@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 
 import numpy as np
 import pandas as pd
@@ -212,19 +213,38 @@ def test_rerun_computes_only_what_is_missing(base, tmp_path):
     pd.testing.assert_frame_equal(more.results, fresh.results)
 
 
-def test_partial_last_line_is_recomputed_not_duplicated(base, tmp_path):
-    """A kill mid-write leaves a cut line: it is dropped and that run computed again."""
+def test_a_run_missing_from_the_store_is_recomputed_not_duplicated(base, tmp_path):
+    """A run whose commit never happened (a kill) is computed again; what is stored is kept."""
     out = tmp_path / "sw"
     full = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, out=out, progress=False)
-    log = out / "runs.jsonl"
-    lines = log.read_bytes().splitlines(keepends=True)
-    log.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    with sqlite3.connect(out / "sweep.sqlite") as db:
+        db.execute("DELETE FROM kpis WHERE point = 1 AND replication = 1")
+        db.execute("DELETE FROM runs WHERE point = 1 AND replication = 1")
     again = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, out=out, progress=False)
     assert (again.computed, again.reused) == (1, 3)
     pd.testing.assert_frame_equal(again.results, full.results)
-    rows = [json.loads(x) for x in log.read_text().splitlines()]
-    assert len(rows) == 4
-    assert len({(r["point"], r["replication"]) for r in rows}) == 4
+    with sqlite3.connect(out / "sweep.sqlite") as db:
+        runs = db.execute("SELECT point, replication FROM runs ORDER BY 1, 2").fetchall()
+        per_run = db.execute("SELECT count(*) FROM kpis GROUP BY point, replication").fetchall()
+    assert runs == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert {n for (n,) in per_run} == {len(KPI_NAMES)}
+
+
+def test_the_store_answers_sql(base, tmp_path):
+    """The database is the sweep in a form any SQL tool reads: the mean revenue per point equals
+    the summary's."""
+    out = tmp_path / "sw"
+    res = fs.sweep(base, {"sales.reps": [2, 3]}, 3, 11, out=out, progress=False)
+    with sqlite3.connect(out / "sweep.sqlite") as db:
+        rows = db.execute(
+            "SELECT point, avg(value) FROM kpis WHERE kpi = 'revenue' GROUP BY point"
+        ).fetchall()
+        manifest = dict(db.execute("SELECT key, value FROM manifest").fetchall())
+    summary = res.summary().set_index("point")["revenue_mean"]
+    assert [p for p, _ in rows] == [0, 1]
+    for p, mean in rows:
+        assert mean == pytest.approx(summary.loc[p], rel=1e-12)
+    assert json.loads(manifest["seed"]) == 11
 
 
 def test_a_different_sweep_on_the_same_folder_is_refused(base, tmp_path):
@@ -319,7 +339,7 @@ def test_cli_sweep_bad_options_exit_2(
     cli, write_scenario, minimal_dict_factory, tmp_path, args, message
 ):
     """Refused with exit 2 before the --out folder is created: a bad option leaves no trace
-    (--chunk-size 0 used to write manifest.json and runs.jsonl first; a seed beyond int64 used to
+    (--chunk-size 0 used to write manifest.json and the run log first; a seed beyond int64 used to
     fail writing results.parquet, exit 1; --lhs with a negative seed escaped as a ValueError)."""
     path = write_scenario(minimal_dict_factory())
     res = cli("sweep", path, *args, "--out", tmp_path / "bad", "--quiet")

@@ -11,6 +11,12 @@ The public API (the same one the CLI uses)::
 
 __version__ = "0.1.0"
 
+# A worker process started for a funnelsim command dies with it, even if it is killed: tie it
+# before the heavy imports below, so that no start-up window escapes (see lifeline).
+from .lifeline import tie_to_environment  # noqa: E402
+
+tie_to_environment()
+
 from . import api  # noqa: E402
 from .api import *  # noqa: E402, F403  (the public API is api.__all__, listed once)
 from .errors import ScenarioError, ScenarioWarning, UsageError  # noqa: E402

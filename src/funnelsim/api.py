@@ -20,6 +20,7 @@ from .experiment import (
     run,
     sweep,
 )
+from .experiment.output import check_out as check_out_folder
 from .experiment.output import write_run
 from .model import FunnelRecord, simulate
 from .planning import (
@@ -71,6 +72,7 @@ __all__ = [
     "run",
     "simulate",
     "write_run",
+    "check_out_folder",
     "QuotaPlan",
     "StaffingResult",
     "erlang_reps",

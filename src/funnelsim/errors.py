@@ -6,19 +6,61 @@ given and what is allowed, so the CLI can print one clear line and exit with sta
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
+# A message stays one readable line: a given value is cut to this many characters, and an error
+# lists at most this many problems.
+MAX_SHOWN = 120
+MAX_PROBLEMS = 20
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-def as_toml(value: object) -> str:
-    """A value as the user would type it in a scenario file: true, 7, "fifo", [0, 1]."""
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``), so a key or value read
+    from a file cannot break a one-line message or drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def as_toml(value: object, limit: int = MAX_SHOWN) -> str:
+    """A value as the user would type it in a scenario file: true, 7, "fifo", [0, 1]; cut to
+    about ``limit`` characters (with "...") so that a huge or deeply nested value stays short."""
+    text = _as_toml(value, limit, 0)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _as_toml(value: object, budget: int, depth: int) -> str:
+    if depth > 8:
+        return "..."
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(as_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {as_toml(v)}" for k, v in value.items()) + " }"
+        return json.dumps(value[:budget], ensure_ascii=False)
+    if isinstance(value, int) and abs(value) > 10**30:
+        return (
+            f"(a {len(str(abs(value)))}-digit number)"
+            if abs(value) < 10**4000
+            else "(a huge number)"
+        )
+    if isinstance(value, (list, tuple, dict)):
+        items = list(value.items()) if isinstance(value, dict) else list(value)
+        parts, used = [], 0
+        for item in items:
+            if used > budget:
+                parts.append("...")
+                break
+            if isinstance(value, dict):
+                k, v = item
+                key = str(k) if _BARE_KEY.fullmatch(str(k)) else json.dumps(str(k))
+                part = f"{key} = {_as_toml(v, budget - used, depth + 1)}"
+            else:
+                part = _as_toml(item, budget - used, depth + 1)
+            parts.append(part)
+            used += len(part) + 2
+        inner = ", ".join(parts)
+        return "{ " + inner + " }" if isinstance(value, dict) else "[" + inner + "]"
     return str(value)
 
 
@@ -34,7 +76,7 @@ class Problem:
         where = f"{source}: " if source else ""
         given = "" if self.given is None else f" (given: {as_toml(self.given)})"
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}{given}"
+        return printable(f"{where}{key}{self.message}{given}")
 
 
 @dataclass
@@ -49,7 +91,9 @@ class ScenarioError(ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        lines = [p.render(self.source) for p in self.problems]
+        lines = [p.render(self.source) for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"... and {len(self.problems) - MAX_PROBLEMS} more problems")
         return "\n".join(lines + self.hints)
 
 

@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ScenarioError, ScenarioWarning, UsageError
+from ..errors import ScenarioError, ScenarioWarning, UsageError, printable
+from ..scenario.schema import MAX_REPLICATIONS
 
 app = typer.Typer(
     add_completion=False,
@@ -31,11 +32,39 @@ SetOpt = Annotated[
     typer.Option("--set", help="Override a scenario key, e.g. --set sales.reps=7 (repeatable)."),
 ]
 SeedOpt = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's run.seed).")]
+
+
+def count_at_most(most: int):
+    """A Typer option callback refusing (exit 2) a count above ``most`` before the command
+    starts, where a huge count would hang building its work; the command's own checks say what
+    is wrong with a small one."""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and value > most:
+            raise typer.BadParameter(f"must be at most {most:,} (given: {value})")
+        return value
+
+    return check
+
+
+replications_in_range = count_at_most(MAX_REPLICATIONS)
 RepsOpt = Annotated[
-    int | None, typer.Option(help="Replications (default: the scenario's run.replications).")
+    int | None,
+    typer.Option(
+        help="Replications (default: the scenario's run.replications).",
+        callback=replications_in_range,
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Write into --out even when it holds files funnelsim did not write (files of the "
+        "same names are replaced).",
+    ),
+]
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
 
 
@@ -43,17 +72,6 @@ class Period(StrEnum):
     daily = "daily"
     weekly = "weekly"
     monthly = "monthly"
-
-
-def ensure_folder(path: Path, option: str) -> None:
-    """Create an output folder before any work, so a bad path fails at once (exit 2), not after
-    the simulation."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{option} {path}: is a file; give a folder (it is created if missing)")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: cannot create the folder ({exc.strerror})") from None
 
 
 def frame_records(frame) -> list[dict]:
@@ -78,8 +96,11 @@ def handled(fn):
         warnings.showwarning = _show_warning
         try:
             return fn(*args, **kwargs)
-        except (ScenarioError, UsageError) as exc:
-            echo_err(f"error: {exc}")
+        except ScenarioError as exc:
+            echo_err(f"error: {exc}")  # one line per problem, each already printable
+            raise typer.Exit(2) from None
+        except UsageError as exc:
+            echo_err(f"error: {printable(str(exc))}")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             echo_err("interrupted")
@@ -89,7 +110,7 @@ def handled(fn):
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
             if os.environ.get("FUNNELSIM_DEBUG"):
                 raise
-            echo_err(f"funnelsim: unexpected error: {type(exc).__name__}: {exc}")
+            echo_err(f"funnelsim: unexpected error: {type(exc).__name__}: {printable(str(exc))}")
             echo_err("(set FUNNELSIM_DEBUG=1 to see the traceback, and please report it)")
             raise typer.Exit(1) from None
 
@@ -102,7 +123,10 @@ def progress_flag(quiet: bool) -> bool | None:
 
 
 def print_json(doc: dict) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    """One JSON document on stdout; a NaN or infinity anywhere becomes null (JSON has none)."""
+    from ..experiment.stats import finite_or_none
+
+    sys.stdout.write(json.dumps(finite_or_none(doc), indent=2, allow_nan=False) + "\n")
 
 
 def print_frame(title: str, frame) -> None:

@@ -16,6 +16,7 @@ from ..formatting import (
 )
 from .common import (
     JsonOpt,
+    OverwriteOpt,
     Period,
     QuietOpt,
     RepsOpt,
@@ -24,7 +25,6 @@ from .common import (
     SetOpt,
     app,
     echo_err,
-    ensure_folder,
     frame_records,
     handled,
     print_frame,
@@ -75,11 +75,12 @@ def run(
     max_replications: MaxRepsOpt = None,
     precision_kpi: PrecisionKpiOpt = None,
     parameter_uncertainty: ParameterUncertaintyOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     s = api.load(scenario, sets or [])
     if out is not None:
-        ensure_folder(out, "--out")
+        api.check_out_folder(out, overwrite=overwrite)
     period = report.value if report else None
     with api.open_executor(executor, workers) as ex:
         result = api.run(
@@ -99,7 +100,7 @@ def run(
     if result.parameter_uncertainty and not json_out:
         echo_err(result.describe_uncertainty())
     if out is not None:
-        written = api.write_run(result, out, period=period)
+        written = api.write_run(result, out, period=period, overwrite=overwrite)
         echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
     periods = api.mean_period_report(result.records, period) if period else None
     if json_out:

@@ -16,6 +16,7 @@ from ..experiment.design import parse_grid_options, parse_lhs_options
 from ..formatting import fmt, unit_of
 from .common import (
     JsonOpt,
+    OverwriteOpt,
     QuietOpt,
     RepsOpt,
     ScenarioArg,
@@ -43,8 +44,9 @@ def sweep(
         Path,
         typer.Option(
             "--out",
-            help="Folder for results.csv, summary.csv, failures.csv and manifest.json; "
-            "rerunning the same command on it computes only what is missing.",
+            help="Folder for sweep.sqlite (every finished run), results.csv, summary.csv, "
+            "failures.csv and manifest.json; rerunning the same command on it computes only "
+            "what is missing.",
         ),
     ],
     grid: Annotated[
@@ -79,6 +81,7 @@ def sweep(
     ] = None,
     quiet: QuietOpt = False,
     parameter_uncertainty: ParameterUncertaintyOpt = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run a scenario at many points (grid, Latin hypercube or CSV) on common random numbers.
 
@@ -117,6 +120,7 @@ def sweep(
             progress=progress_flag(quiet),
             chunk_size=chunk_size,
             parameter_uncertainty=parameter_uncertainty,
+            overwrite=overwrite,
         )
     echo_err(result.describe())
     _print_sweep(result)

@@ -10,6 +10,7 @@ import typer
 
 from .. import api
 from ..formatting import fmt, money, volume
+from ..scenario.schema import MAX_REPLICATIONS
 from .common import (
     JsonOpt,
     QuietOpt,
@@ -17,11 +18,13 @@ from .common import (
     SeedOpt,
     SetOpt,
     app,
+    count_at_most,
     echo_err,
     handled,
     print_frame,
     print_json,
     progress_flag,
+    replications_in_range,
 )
 from .execution import ExecutorOpt, ParameterUncertaintyOpt, WorkersOpt
 
@@ -92,7 +95,8 @@ def quota(
         int | None,
         typer.Option(
             help="Fresh replications that measure the plan's hit probability out of sample "
-            "(default: --replications as given, else the scenario's run.replications)."
+            "(default: --replications as given, else the scenario's run.replications).",
+            callback=count_at_most(MAX_REPLICATIONS),
         ),
     ] = None,
     max_prospects_per_week: Annotated[
@@ -108,7 +112,8 @@ def quota(
         int | None,
         typer.Option(
             help="Replications per candidate volume (default: the scenario's, raised to what "
-            "--confidence and --assurance need)."
+            "--confidence and --assurance need).",
+            callback=replications_in_range,
         ),
     ] = None,
     workers: WorkersOpt = None,

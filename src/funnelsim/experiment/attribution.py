@@ -30,6 +30,7 @@ from ..model import FunnelRecord
 from ..results import KPI_NAMES
 from ..scenario import Scenario, override
 from .engine import Job, execute
+from .limits import MAX_EXACT_GROUPS, MAX_PERMUTATIONS, check_runs
 from .replications import replication_ids
 from .stats import json_number, mean_ci
 
@@ -276,11 +277,12 @@ def attribute(
     if (
         isinstance(exact_max_groups, bool)
         or not isinstance(exact_max_groups, int)
-        or exact_max_groups < 1
+        or not 1 <= exact_max_groups <= MAX_EXACT_GROUPS
     ):
         raise UsageError(
-            f"--exact-max-groups must be a whole number >= 1, the most groups attributed exactly "
-            f"(2^k coalitions; default {EXACT_MAX_GROUPS}) (given: {exact_max_groups!r})"
+            f"--exact-max-groups must be a whole number from 1 to {MAX_EXACT_GROUPS}, the most "
+            f"groups attributed exactly (2^k coalitions; default {EXACT_MAX_GROUPS}) "
+            f"(given: {exact_max_groups!r})"
         )
     seed = baseline.run.seed if seed is None else int(seed)
     reps = tuple(replication_ids(baseline, replications))
@@ -306,10 +308,14 @@ def attribute(
         orders = None
     else:
         m = DEFAULT_PERMUTATIONS if permutations is None else permutations
-        if m < 2 or m % 2:
-            raise UsageError(f"--permutations must be an even number >= 2 (given: {m})")
+        if isinstance(m, bool) or not isinstance(m, int) or not 2 <= m <= MAX_PERMUTATIONS or m % 2:
+            raise UsageError(
+                f"--permutations must be an even number from 2 to {MAX_PERMUTATIONS:,} "
+                f"(given: {m!r})"
+            )
         orders = _antithetic_orders(k, m, seed)
         masks = sorted({_prefix(o, j) for o in orders for j in range(k + 1)})
+    check_runs(len(masks) * len(reps), f"{len(masks):,} coalitions x {len(reps):,} replications")
     alt_flat = _flat(alternative.to_dict())
     full = 2**k - 1
     scenarios = {

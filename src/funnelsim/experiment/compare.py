@@ -28,7 +28,7 @@ from .replications import (
     uncertain_setup,
     uncertainty_doc,
 )
-from .stats import json_number, mean_ci
+from .stats import UNDEFINED, json_number, mean_ci
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,10 @@ class Comparison:
             }
             for name, r in t.iterrows()
         }
+        for doc in kpis.values():
+            reason = _null_reason(doc)
+            if reason is not None:
+                doc["null_reason"] = reason
         doc = {
             "baseline": self.baseline.scenario.name,
             "alternative": self.alternative.scenario.name,
@@ -117,6 +121,20 @@ class Comparison:
                 },
             }
         return doc
+
+
+def _null_reason(doc: dict) -> str | None:
+    """Why a compare --json KPI entry holds a null, or None when it holds none."""
+    values = (doc["baseline"], doc["alternative"], doc["diff"], *doc["ci95"], doc["relative"])
+    if all(v is not None for v in values):
+        return None
+    if doc["n"] == 0:
+        return f"undefined in every replication of one scenario or both ({UNDEFINED})"
+    if None in doc["ci95"] and doc["n"] < 2:
+        return f"the paired interval needs 2 or more replications defined in both (n = {doc['n']})"
+    if doc["relative"] is None:
+        return "relative is undefined: the baseline is 0"
+    return "a value is infinite (it overflowed)"
 
 
 def compare(

@@ -9,6 +9,7 @@ only its point.
 from __future__ import annotations
 
 import difflib
+import io
 import itertools
 import math
 import zlib
@@ -20,17 +21,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
+from ..files import MAX_TABLE_BYTES, FileProblem, read_text
 from ..scenario import Scenario, all_keys, parse_value
+from .limits import MAX_POINTS, MAX_SEED, check_count
 
 # Keys a sweep must not vary: the experiment sets them itself.
 RESERVED_KEYS = {
     "run.seed": "the seed is the sweep's --seed, shared by every point (common random numbers)",
     "run.replications": "replications are the sweep's --replications",
 }
-
-
-# A sweep's seed is a column of its results tables, which CSV readers and Parquet hold as int64.
-MAX_SEED = 2**63 - 1
 
 
 def check_seed(seed: Any) -> int:
@@ -72,6 +71,12 @@ def grid_points(spec: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
                     f"grid {key}: {what}, which would run the same points twice; "
                     f"list each value once (given: {_plain_list(values)})"
                 )
+    size = math.prod(len(v) for v in lists.values())
+    if size > MAX_POINTS:
+        counts = " x ".join(f"{len(v):,}" for v in lists.values())
+        raise UsageError(
+            f"a grid of {counts} values is {size:,} points; at most {MAX_POINTS:,} are allowed"
+        )
     rows = list(itertools.product(*lists.values()))
     frame = pd.DataFrame.from_records(rows, columns=list(lists))
     frame = frame.astype(object)
@@ -95,8 +100,9 @@ def latin_hypercube(
 
     if not bounds:
         raise UsageError("a Latin hypercube needs at least one key, e.g. --lhs sales.reps=4:9")
-    if samples is None or samples < 1:
-        raise UsageError(f"--samples must be at least 1 for --lhs (given: {samples})")
+    if samples is None:
+        raise UsageError("--lhs needs --samples N, the number of points")
+    samples = check_count(samples, "--samples", MAX_POINTS)
     check_keys(scenario, list(bounds))
     seed = check_seed(seed)
     for key, (low, high) in bounds.items():
@@ -134,11 +140,19 @@ def read_points(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise UsageError(f"--points {path}: file not found") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        text = read_text(path, MAX_TABLE_BYTES)
+    except FileProblem as exc:
+        raise UsageError(f"--points {path}: {exc}") from None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as exc:
         raise UsageError(f"--points {path}: not a readable CSV file ({exc})") from None
+    if len(frame) > MAX_POINTS:
+        raise UsageError(
+            f"--points {path}: {len(frame):,} points; at most {MAX_POINTS:,} are allowed"
+        )
     frame = frame.drop(columns=[c for c in frame.columns if c.strip() == "point"])
     frame.columns = [c.strip() for c in frame.columns]
     if frame.empty or not len(frame.columns):

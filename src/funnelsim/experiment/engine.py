@@ -28,6 +28,7 @@ from .executors import (
     pickling_hint,
     worker_count,
 )
+from .limits import MAX_REPLICATIONS, MAX_SEED
 from .progress import progress_bar
 
 ExtraKpis = Callable[[FunnelRecord], Mapping[str, float]]
@@ -126,11 +127,14 @@ def chunk_size_for(executor: Any, jobs: Sequence[Job], chunk_size: int | None) -
 
 def _check_chunk_size(chunk_size: int | None) -> None:
     if chunk_size is not None and (
-        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int)
+        or not 1 <= chunk_size <= MAX_REPLICATIONS
     ):
         raise UsageError(
-            f"--chunk-size must be a whole number of replications per task, at least 1 "
-            f"(given: {chunk_size!r}); leave it out to size tasks to the workers"
+            f"--chunk-size must be a whole number of replications per task, from 1 to "
+            f"{MAX_REPLICATIONS:,} (given: {chunk_size!r}); leave it out to size tasks to the "
+            "workers"
         )
 
 
@@ -140,8 +144,10 @@ def check_options(
     """The checks `execute` makes before it runs anything, for a caller that must make them
     before it touches anything else (a sweep, before its folder). Raises `UsageError`; returns
     the executor to submit to."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"--seed must be a whole number >= 0 (given: {seed!r})")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise UsageError(
+            f"--seed must be a whole number from 0 to 2**63 - 1 = {MAX_SEED} (given: {seed!r})"
+        )
     ex = as_executor(executor)
     check_picklable(ex, extra_kpis)
     _check_chunk_size(chunk_size)

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import UsageError
+from ..lifeline import children_tied, tie_to
+from .limits import max_workers
 
 
 class FutureLike(Protocol):
@@ -74,12 +76,15 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Iterat
     Yields an object with ``submit``; pass it as ``executor=`` to `run`, `compare`, `sweep` or
     `attribute`. The Dask ones need the ``dask`` extra: ``pip install 'funnelsim[dask]'``.
     """
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1 (given: {workers})")
+    if workers is not None and not 1 <= workers <= max_workers():
+        raise UsageError(
+            f"--workers must be at least 1 and at most {max_workers()} (four per CPU core) "
+            f"(given: {workers})"
+        )
     kind, colon, address = (spec or "").strip().partition(":")
     kind, address = kind.lower(), address.strip()
     if spec is None and workers is not None and workers > 1:
-        with cf.ProcessPoolExecutor(workers) as pool:
+        with _process_pool(workers) as pool:
             yield pool
     elif spec is None or (kind == "serial" and not colon):
         if workers is not None and workers > 1:
@@ -90,7 +95,7 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Iterat
             )
         yield SerialExecutor()
     elif kind == "process" and not colon:
-        with cf.ProcessPoolExecutor(workers) as pool:
+        with _process_pool(workers) as pool:
             yield pool
     elif kind == "dask" and not colon:
         with _dask_client(None, workers) as client:
@@ -101,6 +106,17 @@ def open_executor(spec: str | None = None, workers: int | None = None) -> Iterat
             yield client.get_executor(pure=False)
     else:
         raise UsageError(f"--executor must be one of {EXECUTOR_CHOICES} (given: {spec!r})")
+
+
+@contextmanager
+def _process_pool(workers: int | None) -> Iterator[cf.ProcessPoolExecutor]:
+    """A process pool whose workers die with this process, even on SIGKILL (`lifeline`)."""
+    pool = cf.ProcessPoolExecutor(workers, initializer=tie_to, initargs=(os.getpid(),))
+    with pool:
+        # Start every worker now, from this thread (the one the block runs in): a worker's
+        # parent-death signal is tied to the thread that started it.
+        pool.submit(os.getpid)
+        yield pool
 
 
 def _check_dask_address(address: str) -> None:
@@ -151,14 +167,18 @@ def _dask_client(address: str | None, workers: int | None):
         with client:
             yield client
         return
-    # One thread per worker process: a replication holds the GIL all the way through.
-    cluster = LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        dashboard_address=None,
-    )
-    with cluster, Client(cluster) as client:
-        yield client
+    # One thread per worker process: a replication holds the GIL all the way through. Each
+    # worker process is tied to this one, so that it dies with it (`funnelsim.lifeline`); the
+    # variable stays set while the cluster lives, for workers it restarts.
+    with children_tied():
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            dashboard_address=None,
+            preload=["funnelsim.lifeline"],
+        )
+        with cluster, Client(cluster) as client:
+            yield client
 
 
 def as_executor(executor: Any) -> ExecutorLike:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..results import KPI_NAMES
+from .limits import MAX_REPLICATIONS, check_count
 from .stats import t_quantile
 
 DEFAULT_KPIS = ("revenue",)
@@ -105,13 +106,21 @@ def plan(
         )
     if replications is not None and not isinstance(replications, int | np.integer):
         raise UsageError("with --precision, replications must be a count (the first batch)")
-    initial = DEFAULT_INITIAL if replications is None else int(replications)
+    initial = (
+        DEFAULT_INITIAL
+        if replications is None
+        else check_count(replications, "--replications", MAX_REPLICATIONS)
+    )
     if initial < MIN_INITIAL:
         raise UsageError(
             f"--precision needs a first batch of at least {MIN_INITIAL} replications to estimate "
             f"the spread (given --replications {initial})"
         )
-    cap = DEFAULT_MAX if max_replications is None else int(max_replications)
+    cap = (
+        DEFAULT_MAX
+        if max_replications is None
+        else check_count(max_replications, "--max-replications", MAX_REPLICATIONS)
+    )
     if cap < initial:
         raise UsageError(
             f"--max-replications ({cap}) must be at least the first batch of replications "

@@ -15,8 +15,9 @@ from ..results import KPI_NAMES, attempts_frame, ledger_frame
 from ..scenario import Scenario
 from . import uncertainty
 from .engine import Job, execute
+from .limits import MAX_REPLICATIONS, check_count
 from .precision import PrecisionReport, plan, replicate_until_precise
-from .stats import json_number, summarize
+from .stats import json_number, null_reason, summarize
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class RunResult:
                 "ci95": [json_number(row["ci_low"]), json_number(row["ci_high"])],
                 "values": [json_number(v) for v in self.kpis[name]],
             }
+            reason = null_reason(self.kpis[name].to_numpy(float), self.kpis.index)
+            if reason is not None:
+                kpis[name]["null_reason"] = reason
         doc = {
             "scenario": self.scenario.name,
             "seed": self.seed,
@@ -234,8 +238,7 @@ def replication_ids(scenario: Scenario, replications: int | Sequence[int] | None
     if replications is None:
         return list(range(scenario.run.replications))
     if isinstance(replications, int | np.integer):
-        replications = int(replications)
-        if replications < 1:
-            raise UsageError(f"replications must be >= 1 (given: {replications})")
-        return list(range(replications))
-    return [int(r) for r in replications]
+        return list(range(check_count(replications, "--replications", MAX_REPLICATIONS)))
+    ids = list(replications)
+    check_count(len(ids), "the number of replication ids", MAX_REPLICATIONS)
+    return [check_count(r, "a replication id", 2**31 - 1, least=0) for r in ids]

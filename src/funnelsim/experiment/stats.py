@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from scipy import special
 
@@ -27,9 +31,53 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 
 
 def json_number(x: float) -> float | None:
-    """A float for JSON: NaN becomes None (null)."""
+    """A float for JSON: NaN and infinities become None (null); JSON has no such numbers."""
     x = float(x)
-    return None if x != x else x
+    return x if math.isfinite(x) else None
+
+
+UNDEFINED = (
+    "a ratio or average over nothing, e.g. days to close without customers, or a KPI that does "
+    "not apply, e.g. ARR of one-time deals"
+)
+
+
+def null_reason(values: np.ndarray, labels: Sequence[Any] | None = None) -> str | None:
+    """Why some of a KPI's per-replication ``values`` (labelled by ``labels``, replication ids)
+    are null in JSON, or None when all are finite: undefined (NaN) or infinite somewhere."""
+    x = np.asarray(values, dtype=float)
+    labels = list(range(x.size)) if labels is None else list(labels)
+    parts = []
+    nan = np.flatnonzero(np.isnan(x))
+    if nan.size:
+        parts.append(f"undefined in {_which(nan, labels)} ({UNDEFINED})")
+    inf = np.flatnonzero(np.isinf(x))
+    if inf.size:
+        parts.append(f"infinite in {_which(inf, labels)} (the value overflowed)")
+    finite = int(np.isfinite(x).sum())
+    if not parts and finite < 2:
+        return f"a confidence interval needs 2 or more replications (given: {finite})"
+    if parts and 0 < finite < 2:
+        parts.append(f"the confidence interval needs 2 or more defined values (given: {finite})")
+    return "; ".join(parts) or None
+
+
+def _which(idx: np.ndarray, labels: list[Any]) -> str:
+    if idx.size == len(labels):
+        return "every replication"
+    shown = ", ".join(str(labels[i]) for i in idx[:10]) + (", ..." if idx.size > 10 else "")
+    return f"replication{'s' if idx.size > 1 else ''} {shown}"
+
+
+def finite_or_none(doc: Any) -> Any:
+    """``doc`` with every NaN or infinite float replaced by None, so it is valid JSON."""
+    if isinstance(doc, float):
+        return doc if math.isfinite(doc) else None
+    if isinstance(doc, dict):
+        return {k: finite_or_none(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [finite_or_none(v) for v in doc]
+    return doc
 
 
 def summarize(frame, level: float = 0.95):

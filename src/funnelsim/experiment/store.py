@@ -1,33 +1,48 @@
-"""A sweep's result folder: a manifest, an append-only log of finished runs, and the tables.
+"""A sweep's result folder: one SQLite database of finished runs, and the tables exported from it.
 
-- ``manifest.json`` says what the folder holds: the scenario, the swept keys and points, the base
-  seed, the replications and the funnelsim version, so a folder explains itself.
-- ``runs.jsonl`` gets one JSON line per finished (point, replication), flushed and fsynced as it
-  completes. A kill can at worst cut the last line short; reopening drops that partial line, so
-  the run is simply computed again, and a (point, replication) already present is never written
-  twice.
-- ``results.csv``, ``summary.csv``, ``failures.csv`` (and Parquet copies when pyarrow is
-  installed) are written whole at the end, each through a temporary file, so they are never
-  half-written.
+- ``sweep.sqlite`` (standard library `sqlite3`, WAL mode) holds the manifest, the points and every
+  finished (point, replication) with its KPIs. The manifest is written in the same transaction
+  that creates the tables, and each finished chunk of runs is one transaction, so a kill at any
+  moment leaves either the state before a commit or after it: never a run half-stored, never a
+  folder with runs but no manifest. Readers (a notebook, the ``sqlite3`` shell, any SQL tool) can
+  query it while a sweep writes::
+
+      SELECT point, avg(value) FROM kpis WHERE kpi = 'revenue' GROUP BY point;
+
+- ``manifest.json`` is a readable copy of the manifest; ``results.csv``, ``summary.csv``,
+  ``failures.csv`` (and Parquet copies when pyarrow is installed) are exported at the end, each
+  written atomically under a unique temporary name.
+- ``.sweep.lock`` is held (a POSIX record lock, released by the kernel when its process dies, and
+  never inherited by a worker process) from the moment the database is opened until the tables
+  are exported, so concurrent runs of one sweep take turns instead of failing or racing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
+import math
 import os
+import sqlite3
+import stat
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 
 from ..errors import UsageError
+from ..files import FileProblem, Folder, claim, open_folder
 
+KIND = "funnelsim sweep"
 MANIFEST = "manifest.json"
-RUNS = "runs.jsonl"
-FORMAT = 1
+DATABASE = "sweep.sqlite"
+LOCK = ".sweep.lock"
+LEGACY_LOG = "runs.jsonl"
+FORMAT = 2
 # What makes two sweeps the same sweep; replications may grow between runs of one sweep.
 IDENTITY = (
     "format",
@@ -37,6 +52,18 @@ IDENTITY = (
     "points",
     "seed",
     "parameter_uncertainty",
+)
+
+# One statement each: ``executescript`` would commit the transaction they are created in.
+# ``kpis.value`` has no declared type, so integers stay integers and floats floats.
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS points (point INTEGER NOT NULL, key TEXT NOT NULL, value TEXT, "
+    "PRIMARY KEY (point, key))",
+    "CREATE TABLE IF NOT EXISTS runs (point INTEGER NOT NULL, replication INTEGER NOT NULL, "
+    "finished TEXT NOT NULL, PRIMARY KEY (point, replication))",
+    "CREATE TABLE IF NOT EXISTS kpis (point INTEGER NOT NULL, replication INTEGER NOT NULL, "
+    "kpi TEXT NOT NULL, value, PRIMARY KEY (point, replication, kpi))",
 )
 
 
@@ -53,18 +80,20 @@ def normalize(doc: Any) -> Any:
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The folder's manifest, or None when it holds none."""
-    path = Path(folder) / MANIFEST
-    if not path.exists():
+    """The folder's sweep manifest (from its database, else ``manifest.json``), or None."""
+    folder = Path(folder)
+    if (folder / DATABASE).is_file():
+        with contextlib.closing(_connect(folder / DATABASE, readonly=True)) as db:
+            found = _manifest(db)
+        if found is not None:
+            return found
+    path = folder / MANIFEST
+    if not path.is_file():
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"{path}: unreadable sweep manifest ({exc}); use another --out") from None
-
-
-def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
 
 
 def check_same_sweep(folder: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
@@ -87,92 +116,220 @@ def check_same_sweep(folder: Path, old: Mapping[str, Any], new: Mapping[str, Any
     )
 
 
-class RunLog:
-    """The append-only ``runs.jsonl`` of one sweep folder, locked while open."""
+class SweepStore:
+    """The open database of one sweep folder (see `open_store`).
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / RUNS
-        self._fh: IO[bytes] = open(self.path, "a+b")  # noqa: SIM115 - closed in close()
-        _lock(self._fh, folder)
-        self.done: dict[tuple[int, int], dict[str, float]] = self._recover()
+    ``done`` maps each stored (point, replication) to its KPIs; ``folder`` writes the exports.
+    """
 
-    def _recover(self) -> dict[tuple[int, int], dict[str, float]]:
-        self._fh.seek(0)
-        data = self._fh.read()
-        complete = data.rfind(b"\n") + 1
-        if complete < len(data):
-            # The last line was cut short by a kill: drop it so the next line starts clean.
-            self._fh.truncate(complete)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+    def __init__(self, folder: Folder, db: sqlite3.Connection, manifest: dict[str, Any]):
+        self.folder = folder
+        self.manifest = manifest
+        self._db = db
+        self.done = self._read_done()
+
+    def _read_done(self) -> dict[tuple[int, int], dict[str, float]]:
         done: dict[tuple[int, int], dict[str, float]] = {}
-        for line in data[:complete].splitlines():
-            try:
-                row = json.loads(line)
-                key = (int(row["point"]), int(row["replication"]))
-                # JSON keeps ints as ints, so a resumed table equals an uninterrupted one.
-                kpis = {str(k): v for k, v in row["kpis"].items()}
-                if not all(isinstance(v, int | float) for v in kpis.values()):
-                    continue
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
-            done.setdefault(key, kpis)
+        rows = self._db.execute(
+            "SELECT k.point, k.replication, k.kpi, k.value FROM kpis k JOIN runs r "
+            "USING (point, replication) ORDER BY k.point, k.replication, k.rowid"
+        )
+        for point, rep, kpi, value in rows:
+            # SQLite keeps integers as integers, so a resumed table equals an uninterrupted
+            # one; it stores NaN as NULL.
+            done.setdefault((int(point), int(rep)), {})[kpi] = math.nan if value is None else value
         return done
 
     def append(self, runs: Iterable[StoredRun]) -> None:
-        """Write finished runs not already in the log, then flush and fsync."""
-        lines = []
-        for run in runs:
-            key = (run.point, run.replication)
-            if key in self.done:
-                continue
-            self.done[key] = run.kpis
-            doc = {"point": run.point, "replication": run.replication, "kpis": run.kpis}
-            lines.append(json.dumps(doc, allow_nan=True) + "\n")
-        if lines:
-            self._fh.seek(0, os.SEEK_END)
-            self._fh.write("".join(lines).encode("utf-8"))
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+        """Store finished runs not stored yet, in one transaction (durable when it returns)."""
+        new = [r for r in runs if (r.point, r.replication) not in self.done]
+        if not new:
+            return
+        now = _now()
+        with _transaction(self._db):
+            self._db.executemany(
+                "INSERT OR IGNORE INTO runs VALUES (?, ?, ?)",
+                [(r.point, r.replication, now) for r in new],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO kpis VALUES (?, ?, ?, ?)",
+                [
+                    (r.point, r.replication, k, _sql_number(v))
+                    for r in new
+                    for k, v in r.kpis.items()
+                ],
+            )
+        for r in new:
+            self.done[(r.point, r.replication)] = dict(r.kpis)
 
-    def close(self) -> None:
-        self._fh.close()
+    def finish(self, updates: Mapping[str, Any]) -> None:
+        """Record ``updates`` in the manifest (database and ``manifest.json``)."""
+        self.manifest = {**self.manifest, **normalize(dict(updates))}
+        with _transaction(self._db):
+            _put_manifest(self._db, updates)
+        self.folder.write_json(MANIFEST, self.manifest)
+
+    def write_table(self, frame: pd.DataFrame, name: str, parquet: bool = True) -> list[Path]:
+        """``frame`` as ``name``.csv (and .parquet with pyarrow), each written atomically."""
+        written = [self.folder.write_csv(f"{name}.csv", frame, index=False)]
+        if parquet and has_pyarrow():
+            written.append(
+                self.folder.write_parquet(f"{name}.parquet", _parquet_safe(frame), index=False)
+            )
+        return written
 
 
 @contextlib.contextmanager
-def open_run_log(folder: str | Path, manifest: Mapping[str, Any]) -> Iterator[RunLog]:
-    """Open (or start) the sweep in ``folder``: check or write its manifest, recover its log."""
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--out {folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    old = read_manifest(folder)
-    if old is not None:
-        check_same_sweep(folder, old, manifest)
-    elif (folder / RUNS).exists():
-        raise UsageError(f"{folder} holds a run log without a manifest; choose another --out")
-    log = RunLog(folder)
+def open_store(
+    folder: str | Path, manifest: Mapping[str, Any], overwrite: bool = False
+) -> Iterator[SweepStore]:
+    """Open (or start) the sweep in ``folder``: claim it, take its lock (waiting for another
+    process of the same sweep if one holds it), check or write its manifest, read what is done.
+
+    `UsageError` for a folder that holds a different sweep, an old-format sweep, or files
+    funnelsim did not write (unless ``overwrite``).
+    """
+    path = Path(folder)
+    manifest = normalize(dict(manifest))
     try:
+        with open_folder(path) as out:
+            _refuse_links(out)
+            if out.lstat(LEGACY_LOG) is not None and out.lstat(DATABASE) is None:
+                raise FileProblem(
+                    f"holds a sweep written by an older funnelsim ({LEGACY_LOG}); its results.csv "
+                    "is still readable, but it cannot be resumed: choose another --out folder"
+                )
+            claim(out, KIND, overwrite)
+            old = read_manifest(path) if out.lstat(DATABASE) else None
+            if old is not None:
+                check_same_sweep(path, old, manifest)  # at once, before waiting for a lock
+            with _locked(out), contextlib.closing(_connect(path / DATABASE)) as db:
+                out.remove_stale_temporaries()
+                stored = _open_manifest(db, out, path, manifest)
+                yield SweepStore(out, db, stored)
+    except FileProblem as exc:
+        raise UsageError(f"--out {path}: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(
+            f"--out {path}: {DATABASE} is not a readable sweep database ({exc}); choose another "
+            "--out folder"
+        ) from None
+
+
+def _open_manifest(
+    db: sqlite3.Connection, out: Folder, path: Path, manifest: dict[str, Any]
+) -> dict[str, Any]:
+    """The stored manifest, checked against ``manifest`` (written first when there is none)."""
+    with _transaction(db):
+        for statement in SCHEMA:
+            db.execute(statement)
+        old = _manifest(db)
         if old is None:
-            write_manifest(folder, manifest)
-        yield log
+            _put_manifest(db, manifest)
+            db.executemany(
+                "INSERT OR REPLACE INTO points VALUES (?, ?, ?)",
+                [
+                    (p, k, json.dumps(v))
+                    for p, point in enumerate(manifest.get("points", []))
+                    for k, v in point.items()
+                ],
+            )
+            old = manifest
+    check_same_sweep(path, old, manifest)
+    if out.lstat(MANIFEST) is None or old is manifest:
+        out.write_json(MANIFEST, old)
+    return old
+
+
+def _manifest(db: sqlite3.Connection) -> dict[str, Any] | None:
+    if _empty(db):
+        return None
+    rows = db.execute("SELECT key, value FROM manifest").fetchall()
+    return {k: json.loads(v) for k, v in rows} or None
+
+
+def _empty(db: sqlite3.Connection) -> bool:
+    found = db.execute("SELECT name FROM sqlite_master WHERE name = 'manifest'").fetchone()
+    return found is None
+
+
+def _put_manifest(db: sqlite3.Connection, doc: Mapping[str, Any]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO manifest VALUES (?, ?)",
+        [(k, json.dumps(v, default=str)) for k, v in doc.items()],
+    )
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=60, isolation_level=None)
+    if readonly:
+        return db
+    # WAL: readers never block the writer nor see half a commit. FULL: a commit is on disk (not
+    # only in the operating system's cache) when it returns, so a power cut loses no stored run.
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _refuse_links(out: Folder) -> None:
+    for name in (DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", LOCK, MANIFEST):
+        if out.is_link(name):
+            raise FileProblem(f"{name} is a symbolic link; funnelsim never writes through one")
+    info = out.lstat(DATABASE)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise FileProblem(f"{DATABASE} is not a regular file")
+
+
+@contextlib.contextmanager
+def _locked(out: Folder) -> Iterator[None]:
+    """Hold the folder's sweep lock; wait (saying so on stderr) while another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no guard against two processes on one folder
+        yield
+        return
+    fd = out.open_lock_file(LOCK)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            print(
+                f"waiting: funnelsim process {holder} is writing this sweep to {out.path}",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
     finally:
-        log.close()
+        os.close(fd)  # releases the lock
 
 
-def write_table(frame: pd.DataFrame, path: Path, parquet: bool = True) -> list[Path]:
-    """``frame`` as CSV (and Parquet beside it when pyarrow is installed); the paths written."""
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False)
-    _replace(tmp, path)
-    written = [path]
-    if parquet and has_pyarrow():
-        pq = path.with_suffix(".parquet")
-        tmp = pq.with_name(pq.name + ".tmp")
-        _parquet_safe(frame).to_parquet(tmp, index=False)
-        _replace(tmp, pq)
-        written.append(pq)
-    return written
+def _sql_number(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if hasattr(v, "item"):  # a numpy scalar
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -188,39 +345,12 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(lambda v: None if v is None else str(v)) for c in mixed})
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    _replace(tmp, path)
-
-
 def has_pyarrow() -> bool:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return False
     return True
-
-
-def _replace(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _lock(fh: IO[bytes], folder: Path) -> None:
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no guard against two sweeps on one folder
-        return
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        raise UsageError(
-            f"another funnelsim sweep is writing to {folder} right now; wait for it or choose "
-            "another --out"
-        ) from None
 
 
 def _changed_keys(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -25,19 +25,20 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
 from .design import as_design, check_keys, check_seed, plain, point_changes
 from .engine import Job, Outcome, check_options, execute
+from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
 from .replications import uncertain_setup
 from .stats import t_quantile
 from .store import (
+    DATABASE,
     FORMAT,
+    KIND,
     StoredRun,
+    SweepStore,
     normalize,
-    open_run_log,
+    open_store,
     read_manifest,
-    write_manifest,
-    write_table,
 )
 
-KIND = "funnelsim sweep"
 SEEDS_NOTE = (
     "replication r of every point draws from numpy SeedSequence(seed, spawn_key=(r, "
     "crc32(stream name))): the same seed and replication give the same random numbers at every "
@@ -132,6 +133,7 @@ def sweep(
     chunk_size: int | None = None,
     extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
     parameter_uncertainty: bool = False,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Run ``scenario`` at every design point for ``replications`` replications each.
 
@@ -143,10 +145,12 @@ def sweep(
     ``executor``: None runs serially here; or any `concurrent.futures`-style executor, a Dask
     client, or one from `open_executor`. Results never depend on it.
 
-    ``out``: a folder. Each finished run is written as it completes; calling again with the same
-    arguments on the same folder computes only what is missing, and a folder holding a different
-    sweep is refused (`UsageError`). At the end it holds ``results.csv``, ``summary.csv``,
-    ``failures.csv`` (Parquet copies with pyarrow) and ``manifest.json``.
+    ``out``: a folder. Each finished run is stored as it completes (in ``sweep.sqlite``);
+    calling again with the same arguments on the same folder computes only what is missing, even
+    after a kill at any moment, and a folder holding a different sweep, or files funnelsim did not
+    write (unless ``overwrite``), is refused (`UsageError`). Two calls on one folder at once take
+    turns. At the end it holds ``results.csv``, ``summary.csv``, ``failures.csv`` (Parquet copies
+    with pyarrow) and ``manifest.json``, exported from the database.
 
     ``parameter_uncertainty``: replication r of every point runs on the same draw of the
     scenario's fitted parameters (as in `run`); a swept key is the point's own value, never
@@ -157,9 +161,9 @@ def sweep(
     check_keys(scenario, keys)
     seed = check_seed(scenario.run.seed if seed is None else seed)
     reps = scenario.run.replications if replications is None else replications
-    if not isinstance(reps, int | np.integer) or reps < 1:
-        raise UsageError(f"replications must be a count >= 1 (given: {reps!r})")
-    reps = int(reps)
+    reps = check_count(reps, "--replications", MAX_REPLICATIONS)
+    check_count(len(design), "the number of points", MAX_POINTS)
+    check_runs(len(design) * reps, f"{len(design):,} points x {reps:,} replications")
     # Every option is checked before the folder is touched: a refused command leaves no trace.
     check_options(seed, executor, chunk_size, extra_kpis)
     pu = bool(parameter_uncertainty)
@@ -202,8 +206,8 @@ def sweep(
         return _result(scenario, seed, reps, design, outcomes, {}, failures, notes, None)
 
     folder = Path(out)
-    with open_run_log(folder, manifest) as log:
-        stored = {k: v for k, v in log.done.items() if k[0] in scenarios and k[1] < reps}
+    with open_store(folder, manifest, overwrite) as store:
+        stored = {k: v for k, v in store.done.items() if k[0] in scenarios and k[1] < reps}
         jobs = [
             Job(p, s, missing, pu, tuple(keys))
             for p, s in scenarios.items()
@@ -211,13 +215,13 @@ def sweep(
         ]
 
         def save(outcomes: list[Outcome]) -> None:
-            log.append(
+            store.append(
                 StoredRun(o.key, o.replication, o.kpis) for o in outcomes if o.kpis is not None
             )
 
         outcomes = execute(jobs, seed, on_outcomes=save, **options)
-    result = _result(scenario, seed, reps, design, outcomes, stored, failures, notes, folder)
-    _write_folder(result, manifest)
+        result = _result(scenario, seed, reps, design, outcomes, stored, failures, notes, folder)
+        _write_folder(result, store)
     return result
 
 
@@ -226,7 +230,7 @@ def load_sweep(folder: str | Path) -> SweepResult:
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind") != KIND:
-        raise UsageError(f"{folder} holds no funnelsim sweep (no {folder / 'manifest.json'})")
+        raise UsageError(f"{folder} holds no funnelsim sweep (no {folder / DATABASE})")
     try:
         results = pd.read_csv(folder / "results.csv")
         failures = pd.read_csv(
@@ -342,23 +346,19 @@ def _result(
     )
 
 
-def _write_folder(result: SweepResult, manifest: dict[str, Any]) -> None:
-    folder = result.out
-    assert folder is not None
-    write_table(result.results, folder / "results.csv")
-    write_table(result.summary(), folder / "summary.csv")
-    write_table(result.failures.astype({"error": str}), folder / "failures.csv")
-    old = read_manifest(folder) or manifest
-    write_manifest(
-        folder,
+def _write_folder(result: SweepResult, store: SweepStore) -> None:
+    """Export the tables (still under the folder's lock, so concurrent runs never race)."""
+    store.write_table(result.results, "results")
+    store.write_table(result.summary(), "summary")
+    store.write_table(result.failures.astype({"error": str}), "failures")
+    store.finish(
         {
-            **old,
             "replications": result.replications,
             "runs": len(result.results),
             "failures": len(result.failures),
             "warnings": {str(p): list(w) for p, w in result.warnings.items()},
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+        }
     )
 
 

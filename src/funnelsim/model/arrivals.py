@@ -1,10 +1,11 @@
 """Prospect arrivals: a Poisson process at ``prospects_per_week``, non-homogeneous when a weekday,
 monthly or hour-of-day profile is set.
 
-Time is cut into chunks of `CHUNK_DAYS` days. In chunk k the process is drawn as a Poisson
-process in (time, level) space: prospect j of the chunk has a level Γ_j (the j-th point of a
-unit-rate Poisson process, scaled by the chunk's integrated intensity) and an arrival time drawn
-independently from the chunk's intensity profile; the prospects at rate λ are those with a level
+Time is cut into chunks of `chunk_hours` (13 weeks, or the horizon when shorter). In chunk k the
+process is drawn as a Poisson process in (time, level) space: prospect j of the chunk has a
+level Γ_j (the j-th point of a unit-rate Poisson process, scaled by the chunk's integrated
+intensity) and an arrival time drawn independently from the chunk's intensity profile; the
+prospects at rate λ are those with a level
 below λ. So:
 
 - it is an exact non-homogeneous Poisson process (given their number, the points of a Poisson
@@ -19,6 +20,7 @@ below λ. So:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,15 @@ from .streams import Streams
 
 CHUNK_DAYS = 91  # thirteen weeks: few chunks a year, little overshoot when the tail stops
 CHUNK_H = CHUNK_DAYS * 24.0
+
+
+def chunk_hours(s: Scenario) -> float:
+    """The scenario's chunk length: `CHUNK_DAYS`, or the horizon in whole days when shorter, so
+    a short run at a huge rate never draws a quarter's worth of prospects it does not need. It
+    depends on the horizon only, never on the volume (higher rates still only add prospects)."""
+    return 24.0 * min(CHUNK_DAYS, max(1, math.ceil(s.run.horizon_days)))
+
+
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
 
@@ -117,20 +128,22 @@ class ChunkArrivals:
 
 
 def chunk_arrivals(s: Scenario, streams: Streams, chunk: int) -> ChunkArrivals:
-    """The prospects arriving in chunk ``chunk``: [chunk * CHUNK_H, (chunk + 1) * CHUNK_H)."""
+    """The prospects arriving in chunk ``chunk``: [chunk * C, (chunk + 1) * C), C the
+    scenario's `chunk_hours`."""
     rate_h = s.arrivals.prospects_per_week / 168.0
-    start_h = chunk * CHUNK_H
-    hours = int(CHUNK_H)
+    length = chunk_hours(s)
+    start_h = chunk * length
+    hours = int(length)
     if _profiled(s):
-        mult = hourly_multipliers(s, hours, chunk * CHUNK_DAYS * 24)
+        mult = hourly_multipliers(s, hours, chunk * hours)
         cum = np.concatenate(([0.0], np.cumsum(mult)))
     else:
         cum = None
-    mass = float(cum[-1]) if cum is not None else CHUNK_H
+    mass = float(cum[-1]) if cum is not None else length
     n = _count_below(streams, chunk, rate_h * mass)
     u = streams.chunk("arrival_time", chunk).random(n)
     if cum is None:
-        offset = u * CHUNK_H
+        offset = u * length
     else:
         # The cumulative intensity is linear within each hour, so its inverse is exact linear
         # interpolation between hour knots.
@@ -161,7 +174,7 @@ def arrival_times(s: Scenario, seed: int, replication: int) -> np.ndarray:
     streams = Streams(seed, replication)
     horizon_h = s.run.horizon_days * 24.0
     out = []
-    for k in range(int(np.ceil(horizon_h / CHUNK_H))):
+    for k in range(int(np.ceil(horizon_h / chunk_hours(s)))):
         t = chunk_arrivals(s, streams, k).times
         out.append(t[t < horizon_h])
     return np.concatenate(out) if out else np.empty(0)

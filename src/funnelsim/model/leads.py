@@ -21,7 +21,7 @@ import numpy as np
 from scipy import special
 
 from ..scenario import Scenario
-from .arrivals import CHUNK_H, ActivityClock, ChunkArrivals, chunk_arrivals
+from .arrivals import ActivityClock, ChunkArrivals, chunk_arrivals, chunk_hours
 from .channels import ChannelMix
 from .streams import Streams, mix64, prospect_ids
 
@@ -105,13 +105,12 @@ class LeadSource:
         self.horizon_h = s.run.horizon_days * 24.0
         self.warmup_h = s.run.warmup_days * 24.0
         self.delay_h = delay_bound_h(mix)
-        self.first_chunk = -math.ceil(self.delay_h / CHUNK_H) if self.delay_h > 0 else 0
-        self.last_main_chunk = max(0, math.ceil(self.horizon_h / CHUNK_H) - 1)
+        self.chunk_h = c = chunk_hours(s)
+        self.first_chunk = -math.ceil(self.delay_h / c) if self.delay_h > 0 else 0
+        self.last_main_chunk = max(0, math.ceil(self.horizon_h / c) - 1)
         self._next = self.last_main_chunk + 1
         self.prospects: list[ChunkProspects] = []
-        self.clock = ActivityClock(
-            s, self.first_chunk * CHUNK_H, plan.tail_cap_h + CHUNK_H + self.delay_h
-        )
+        self.clock = ActivityClock(s, self.first_chunk * c, plan.tail_cap_h + c + self.delay_h)
 
     @property
     def tail_cap_h(self) -> float:
@@ -121,7 +120,7 @@ class LeadSource:
     @property
     def next_start(self) -> float:
         """When the next undrawn chunk starts (inf once the tail cap is reached)."""
-        start = self._next * CHUNK_H
+        start = self._next * self.chunk_h
         return start if start < self.plan.tail_cap_h else math.inf
 
     def first_batches(self) -> Iterator[LeadBatch]:

@@ -9,7 +9,7 @@ prospects.
 Two kinds of stream serve that:
 
 - Sequential streams (`Streams.chunk`): the arrival process is drawn chunk by chunk of time
-  (`arrivals.CHUNK_DAYS`), and chunk k of a stream always starts at the same position of its
+  (`arrivals.chunk_hours`), and chunk k of a stream always starts at the same position of its
   generator (PCG64 ``advance``), so the j-th number of chunk k never depends on how many
   numbers other chunks used. These carry the few per-prospect draws every prospect needs.
 - Counter-based streams (`Streams.at`): the uniform of prospect p in a per-lead stream is a

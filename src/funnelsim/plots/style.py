@@ -227,10 +227,9 @@ def png_bytes(fig: Figure, dpi: int = DPI) -> bytes:
 
 def save_png(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
     """Write the figure as a PNG file and return its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", dpi=dpi, facecolor="white")
-    return path
+    from ..files import write_file
+
+    return write_file(path, png_bytes(fig, dpi))
 
 
 def check_choice(option: str, given: object, allowed: Iterable[str]) -> None:

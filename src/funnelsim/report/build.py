@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from .. import __version__
 from ..errors import UsageError
 from ..experiment import Comparison, attribute, compare, lever_groups
+from ..files import FileProblem, write_file
 from ..formatting import comparison_text_frame, money, sla_label
 from ..plots import funnel, revenue_distribution, speed_to_lead, waterfall
 from ..plots.style import check_choice, png_bytes, save_png
@@ -85,17 +86,19 @@ class Report:
         """Write the HTML page to ``path`` (parent folders are created) and return the path."""
         path = Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(self.html, encoding="utf-8")
+            return write_file(path, self.html.encode("utf-8"))
+        except FileProblem as exc:
+            raise UsageError(f"-o {path}: {exc}") from None
         except OSError as exc:
             raise UsageError(f"-o: cannot write {path} ({exc.strerror or exc})") from None
-        return path
 
     def write_pngs(self, directory: str | Path) -> list[Path]:
         """Write every chart as ``DIR/<name>.png`` and return the paths."""
         directory = Path(directory)
         try:
             return [save_png(fig, directory / f"{name}.png") for name, fig in self.figures.items()]
+        except FileProblem as exc:
+            raise UsageError(f"--png {directory}: {exc}") from None
         except OSError as exc:
             raise UsageError(
                 f"--png: cannot write to {directory} ({exc.strerror or exc})"

@@ -7,10 +7,11 @@ import pandas as pd
 
 from ..model.record import FunnelRecord
 from ..model.scoring import percentile
+from .timeline import timestamps
 
 
-def _timestamps(rec: FunnelRecord, hours: np.ndarray) -> pd.Series | pd.DatetimeIndex:
-    return pd.Timestamp(rec.start_date) + pd.to_timedelta(hours, unit="h")
+def _timestamps(rec: FunnelRecord, hours: np.ndarray) -> pd.DatetimeIndex:
+    return timestamps(rec.start_date, hours)
 
 
 def _spread(n: int, rows: np.ndarray, values: np.ndarray, fill: object) -> np.ndarray:

@@ -11,13 +11,36 @@ import numpy as np
 import pandas as pd
 
 from ..model.record import FunnelRecord
+from .timeline import timestamps
 
 FREQUENCIES = {"daily": "D", "weekly": "W-SUN", "monthly": "M"}
 
 
+# A report longer than this is a delay distribution's tail, not a plan (55 years of days).
+MAX_REPORT_PERIODS = 20_000
+PERIOD_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 365.25 / 12}
+
+
 def _periods(rec: FunnelRecord, hours: np.ndarray, freq: str) -> pd.PeriodIndex:
-    stamps = pd.Timestamp(rec.start_date) + pd.to_timedelta(hours, unit="h")
-    return pd.DatetimeIndex(stamps).to_period(freq)
+    return timestamps(rec.start_date, hours).to_period(freq)
+
+
+def _check_span(rec: FunnelRecord, period: str, events: dict[str, np.ndarray]) -> None:
+    """Refuse (`UsageError`) a report that would hold more than `MAX_REPORT_PERIODS` rows."""
+    latest = {k: float(np.nanmax(v)) for k, v in events.items() if np.isfinite(v).any()}
+    if not latest:
+        return
+    what, hours = max(latest.items(), key=lambda kv: kv[1])
+    periods = hours / 24.0 / PERIOD_DAYS[period]
+    if periods > MAX_REPORT_PERIODS:
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"--report {period}: in replication {rec.replication} the last {what} comes "
+            f"{hours / 24.0 / 365.25:,.0f} years after run.start_date (a long tail of a delay "
+            f"distribution), so the report would have {periods:,.0f} periods; at most "
+            f"{MAX_REPORT_PERIODS:,} are built: choose a longer period, or shorten that tail"
+        )
 
 
 def _count(rec: FunnelRecord, hours: np.ndarray, freq: str, weights: np.ndarray | None = None):
@@ -56,6 +79,18 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     rej = ~rec.accepted & cm
     sql, opp, won = rec.sql & cm, rec.opportunity & cm, rec.won & cm
     full_try = acc & (~np.isnan(rec.contact_at) | (rec.attempts_made >= rec.attempts_allowed))
+    _check_span(
+        rec,
+        period,
+        {
+            "arrival": rec.arrival[cp],
+            "hand-off": rec.mql_at[cm],
+            "SQL": rec.sql_at[sql],
+            "opportunity": rec.opportunity_at[opp],
+            "won close": rec.closed_at[won],
+            "held-back lead": rec.held_at,
+        },
+    )
     cols = {
         "prospects": _count(rec, rec.arrival[cp], freq),
         "mqls": _count(rec, rec.mql_at[cm], freq),
@@ -133,8 +168,6 @@ def sla_breaches_by_rep_day(rec: FunnelRecord) -> pd.DataFrame:
     late = rec.accepted & cm & ~rec.sla_met
     rep = np.full(rec.mql_id.size, -1, np.int64)
     rep[rec.worked_row] = rec.attempt_rep[0]
-    days = pd.DatetimeIndex(
-        pd.Timestamp(rec.start_date) + pd.to_timedelta(rec.mql_at[late], unit="h")
-    )
+    days = timestamps(rec.start_date, rec.mql_at[late])
     frame = pd.DataFrame({"day": days.normalize(), "rep": rep[late]})
     return frame.groupby(["day", "rep"]).size().rename("breaches").reset_index()

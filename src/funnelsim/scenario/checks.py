@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..calendar import WeekCalendar
 from ..errors import Problem
 from .schema import DEFAULT_REJECTION_REASONS, Sales, Scenario
@@ -9,18 +11,64 @@ from .schema import DEFAULT_REJECTION_REASONS, Sales, Scenario
 # About 0.8 KB of memory per prospect at the peak of a replication (a 1M-prospect replication
 # peaks near 800 MB): more than this cannot run on an ordinary machine.
 MAX_PROSPECTS = 10_000_000
+# What one replication may take at its peak, estimated before it runs (see `estimate_work`).
+MAX_REPLICATION_BYTES = 8e9
+# From benchmarks/bench_memory.py (peak RSS of one replication in a fresh process): the least
+# squares fit over prospects and lead x cycle x attempt slots is 667 and 49 bytes, but it
+# underestimates one-cycle runs with many attempts (every hand-off then fills its slots) by up
+# to 30%. These are the envelope instead: the estimate is 1.07 to 2.0 times the measured peak,
+# never below it (2.0 with many cycles, whose slots a lead leaving the funnel early never fills).
+BYTES_PER_PROSPECT = 700.0
+BYTES_PER_SLOT = 100.0
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one replication of a scenario is expected to hold: ``prospects``, MQL ``leads``, the
+    lead x cycle x attempt ``slots`` drawn for them, the peak ``bytes`` they take, and an upper
+    estimate of the contact ``attempts`` made."""
+
+    prospects: float
+    leads: float
+    slots: float
+    bytes: float
+    attempts: float
+
+
+def estimate_work(s: Scenario) -> Work:
+    """The expected size of one replication, from the scenario alone (nothing runs)."""
+    prospects = s.arrivals.prospects_per_week * s.run.horizon_days / 7.0
+    leads = prospects * effective_mql_rate(s)
+    cycles = s.nurture.max_cycles if s.nurture.recycle else 1
+    slots = leads * cycles * s.sales.attempts
+    worked = s.handoff.acceptance_rate * s.sales.coverage
+    attempts = leads * cycles * worked * mean_attempts(s.sales.contact_rate, s.sales.attempts)
+    peak = BYTES_PER_PROSPECT * prospects + BYTES_PER_SLOT * slots
+    return Work(prospects, leads, slots, peak, attempts)
 
 
 def hard_checks(s: Scenario) -> list[Problem]:
     """Problems that make a valid-looking scenario impossible to run."""
-    expected = s.arrivals.prospects_per_week * s.run.horizon_days / 7.0
-    if expected > MAX_PROSPECTS:
+    work = estimate_work(s)
+    per_week = f"{s.arrivals.prospects_per_week:,.6g} a week over {s.run.horizon_days:g} days"
+    if work.prospects > MAX_PROSPECTS:
         return [
             Problem(
                 "arrivals.prospects_per_week",
-                f"{s.arrivals.prospects_per_week:,.6g} a week over {s.run.horizon_days:g} days is "
-                f"about {expected:,.3g} prospects per replication; at most {MAX_PROSPECTS:,} fit "
-                "in memory (a million take about 0.8 GB)",
+                f"{per_week} is about {work.prospects:,.3g} prospects per replication; at most "
+                f"{MAX_PROSPECTS:,} fit in memory (a million take about 0.8 GB)",
+            )
+        ]
+    if work.bytes > MAX_REPLICATION_BYTES:
+        cycles = s.nurture.max_cycles if s.nurture.recycle else 1
+        return [
+            Problem(
+                "arrivals.prospects_per_week",
+                f"{per_week}, with sales.attempts = {s.sales.attempts} and "
+                f"{cycles} MQL cycle(s) per lead (nurture.max_cycles), needs about "
+                f"{work.bytes / 1e9:,.1f} GB for one replication; at most "
+                f"{MAX_REPLICATION_BYTES / 1e9:g} GB are allowed: lower the volume, the "
+                "attempts or the cycles",
             )
         ]
     return []

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, ScenarioError, ScenarioWarning, as_toml
+from ..files import MAX_SCENARIO_BYTES, FileProblem, read_text
 from .checks import hard_checks, sense_checks
 from .schema import Scenario, sections
 
@@ -32,24 +33,33 @@ def load(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) ->
     path = Path(path)
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("", "file not found")], source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            [Problem("", "not UTF-8 text: a scenario is a TOML text file")], source
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem("", "is a folder, not a scenario file")], source) from None
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem("", f"cannot read the file ({exc.strerror})")], source
-        ) from None
+        text = read_text(path, MAX_SCENARIO_BYTES)
+    except FileProblem as exc:
+        hint = ": a scenario is a TOML text file" if "UTF-8" in str(exc) else ""
+        raise ScenarioError([Problem("", f"{exc}{hint}")], source) from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = parse_toml(text)
+    except ValueError as exc:
         raise ScenarioError([Problem("", f"not valid TOML: {exc}")], source) from None
     return from_dict(data, source=source, overrides=overrides)
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML text as data; ValueError (with a plain reason) for anything the parser refuses,
+    including what it cannot represent: arrays nested too deep, integers of thousands of
+    digits."""
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ValueError("arrays or tables nested too deeply") from None
+    except tomllib.TOMLDecodeError:
+        raise
+    except ValueError as exc:
+        if "digits" in str(exc):
+            raise ValueError(
+                "a number has thousands of digits; no key takes one so large"
+            ) from None
+        raise
 
 
 def from_dict(
@@ -59,7 +69,12 @@ def from_dict(
 ) -> Scenario:
     """Validate plain data (as read from TOML) into a `Scenario`; see `load`."""
     pairs = parse_overrides(overrides)
-    data = copy.deepcopy(dict(data))
+    try:
+        data = copy.deepcopy(dict(data))
+    except RecursionError:
+        raise ScenarioError(
+            [Problem("", "values nested too deeply to be a scenario")], _with_sets(source, pairs)
+        ) from None
     problems = []
     for key, value in pairs.items():
         try:
@@ -72,6 +87,10 @@ def from_dict(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_problems(exc, data), _with_sets(source, pairs)) from None
+    except RecursionError:
+        raise ScenarioError(
+            [Problem("", "values nested too deeply to be a scenario")], _with_sets(source, pairs)
+        ) from None
     problems = hard_checks(scenario)
     if problems:
         raise ScenarioError(problems, _with_sets(source, pairs))
@@ -118,8 +137,8 @@ def parse_overrides(overrides: Mapping[str, Any] | Iterable[str]) -> dict[str, A
 def parse_value(raw: str) -> Any:
     """Read a command-line value as TOML; text that is not TOML is taken as a string."""
     try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+        return parse_toml(f"v = {raw}")["v"]
+    except ValueError:
         return raw
 
 

@@ -25,7 +25,7 @@ table (``deals.sales_cycle_days.median``), or a channel's field by position
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,14 +35,25 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+# Bounds (the schema's rule: every number, list and text is bounded).
+MAX_BLOCKS = 100
+MAX_BLOCK_KEYS = 20
+MAX_KEY = 200
+MAX_TEXT = 1_000
+Estimate = Annotated[float, Field(ge=-1e12, le=1e12)]
+Key = Annotated[str, Field(max_length=MAX_KEY)]
+
+
 class UncertaintyBlock(_Model):
     """Keys fitted together, their estimate and its covariance on the transformed scale."""
 
-    name: str = Field(min_length=1)
-    keys: tuple[str, ...] = Field(min_length=1)
-    transforms: tuple[Literal["logit", "log", "identity"], ...]
-    estimate: tuple[float, ...]
-    covariance: tuple[tuple[float, ...], ...]
+    name: str = Field(min_length=1, max_length=MAX_KEY)
+    keys: tuple[Key, ...] = Field(min_length=1, max_length=MAX_BLOCK_KEYS)
+    transforms: tuple[Literal["logit", "log", "identity"], ...] = Field(max_length=MAX_BLOCK_KEYS)
+    estimate: tuple[Estimate, ...] = Field(max_length=MAX_BLOCK_KEYS)
+    covariance: tuple[Annotated[tuple[Estimate, ...], Field(max_length=MAX_BLOCK_KEYS)], ...] = (
+        Field(max_length=MAX_BLOCK_KEYS)
+    )
 
     @model_validator(mode="after")
     def _shapes(self) -> UncertaintyBlock:
@@ -70,9 +81,11 @@ class UncertaintyBlock(_Model):
 class Uncertainty(_Model):
     """How uncertain the fitted parameters are; used by ``--parameter-uncertainty``."""
 
-    method: str = ""
-    source: str = Field("", description="the export the parameters were fitted from")
-    blocks: tuple[UncertaintyBlock, ...] = ()
+    method: str = Field("", max_length=MAX_TEXT)
+    source: str = Field(
+        "", max_length=MAX_TEXT, description="the export the parameters were fitted from"
+    )
+    blocks: tuple[UncertaintyBlock, ...] = Field((), max_length=MAX_BLOCKS)
 
     @model_validator(mode="after")
     def _unique(self) -> Uncertainty:

@@ -3,12 +3,21 @@
 A key a file leaves out takes its *neutral* value, which switches its mechanism off (rates of 1,
 no delay, no decay, no score effect), so a small file describes exactly the plain model it names.
 The presets in ``scenarios/`` carry the realistic, sourced values.
+
+Every knob is bounded on both sides, so that whatever a file says, a run is finite in time and
+memory and no count outgrows the integer type that stores it. The pattern, for a new key:
+a number gets ``Field(ge=..., le=...)`` (or gt/lt), a list ``Field(max_length=...)`` and bounded
+elements, a text ``max_length``, a distribution ``Annotated[Dist, MeanAtMost(...)]``.
+`funnelsim.scenario.bounds` reads them back for the README's table, and a test fails for any
+numeric key without an upper bound. Limits across keys (prospects per replication, memory) are
+in `checks.hard_checks`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,22 +30,65 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from ..distributions import Distribution, parse_distribution
 from .parameters import Uncertainty
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# Shared limits. Ten years bounds every horizon, delay and ramp; a year every wait in hours.
+MAX_DAYS = 3650.0
+MAX_HOURS = 8760.0
+MAX_MONTHS = 120.0
+MAX_REPLICATIONS = 10_000
+MAX_SEED = 2**63 - 1  # results tables hold the seed as a 64-bit integer
+# Channel and reason codes are stored as int8 in a replication's record, rep ids as int16.
+MAX_CHANNELS = 100
+MAX_REASONS = 100
+MAX_REPS = 1_000
+MAX_ATTEMPTS = 50
+MAX_CYCLES = 20
+MAX_NAME = 100
+MAX_DEAL = 1e9  # a billion-dollar deal: every sum of money stays far from float overflow
+MAX_COST = 1e8
+MAX_MULTIPLIER = 1e3
+MAX_WEIGHT = 1e6
+
+
+class DistributionKnob:
+    """Marks a key that takes a distribution (for `bounds`, which then wants a `MeanAtMost`)."""
+
+
 Dist = Annotated[
     Any,
     BeforeValidator(parse_distribution),
     PlainSerializer(lambda d: d.spec(), return_type=Any),
+    DistributionKnob(),
 ]
 OptionalDist = Annotated[
     Any,
     BeforeValidator(lambda v: None if v is None else parse_distribution(v)),
     PlainSerializer(lambda d: None if d is None else d.spec(), return_type=Any),
+    DistributionKnob(),
 ]
+
+
+@dataclass(frozen=True)
+class MeanAtMost:
+    """The upper bound of a distribution knob: its analytic mean (a constant's value) is at
+    most ``limit``, in ``unit``. Put it beside the type: ``Annotated[Dist, MeanAtMost(480)]``."""
+
+    limit: float
+    unit: str = ""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, d: Distribution | None) -> Distribution | None:
+        if d is not None and d.mean > self.limit:
+            raise ValueError(f"its mean must be at most {self.limit:g} (given: mean {d.mean:g})")
+        return d
 
 
 def _not_bool(value: Any) -> Any:
@@ -50,7 +102,10 @@ Float = Annotated[float, BeforeValidator(_not_bool)]
 Int = Annotated[int, Strict()]
 Bool = Annotated[bool, Strict()]
 Rate = Annotated[Float, Field(ge=0.0, le=1.0)]
-PositiveInt = Annotated[Int, Field(ge=1)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Days = Annotated[Dist, MeanAtMost(MAX_DAYS, "days")]
+OptionalDays = Annotated[OptionalDist, MeanAtMost(MAX_DAYS, "days")]
+Multipliers = tuple[Annotated[Float, Field(ge=0.0, le=MAX_MULTIPLIER)], ...]
 
 
 class _Section(BaseModel):
@@ -60,12 +115,19 @@ class _Section(BaseModel):
 
 
 class Run(_Section):
-    horizon_days: Float = Field(gt=0, description="prospects arrive during [0, horizon_days)")
-    warmup_days: Float = Field(0.0, ge=0, description="arrivals before this are not counted")
-    replications: PositiveInt = 20
-    seed: Int = Field(1, ge=0)
+    horizon_days: Float = Field(
+        gt=0, le=MAX_DAYS, description="prospects arrive during [0, horizon_days)"
+    )
+    warmup_days: Float = Field(
+        0.0, ge=0, lt=MAX_DAYS, description="arrivals before this are not counted"
+    )
+    replications: Int = Field(20, ge=1, le=MAX_REPLICATIONS)
+    seed: Int = Field(1, ge=0, le=MAX_SEED)
     start_date: dt.date = Field(
-        dt.date(2029, 1, 1), description="calendar date of day 0 (weekdays, months, reports)"
+        dt.date(2029, 1, 1),
+        ge=dt.date(1900, 1, 1),
+        le=dt.date(2199, 12, 31),
+        description="calendar date of day 0 (weekdays, months, reports)",
     )
 
     @model_validator(mode="after")
@@ -81,29 +143,38 @@ class Run(_Section):
 class Channel(_Section):
     """One lead source. Unset fields fall back to the scenario-wide value."""
 
-    name: str = Field(min_length=1)
-    share: Float = Field(gt=0, description="relative share of arrivals.prospects_per_week")
+    name: Name
+    share: Float = Field(
+        gt=0, le=MAX_WEIGHT, description="relative share of arrivals.prospects_per_week"
+    )
     mql_rate: Rate | None = None
-    time_to_mql_days: OptionalDist = None
+    time_to_mql_days: OptionalDays = None
     score_shift: Float = Field(
         0.0, ge=-3.0, le=3.0, description="mean lead score of this channel, in population SDs"
     )
-    cost_per_prospect: Float | None = Field(None, ge=0)
+    cost_per_prospect: Float | None = Field(None, ge=0, le=MAX_COST)
 
 
 class Arrivals(_Section):
-    prospects_per_week: Float = Field(gt=0)
+    prospects_per_week: Float = Field(gt=0, le=1e7)
     channels: tuple[Channel, ...] = Field(
-        (), description="lead sources sharing out prospects_per_week; none: one plain stream"
+        (),
+        max_length=MAX_CHANNELS,
+        description="lead sources sharing out prospects_per_week; none: one plain stream",
     )
-    weekday_profile: tuple[float, ...] | None = Field(
-        None, description="7 multipliers, Monday first; rescaled so the weekly mean is kept"
-    )
-    monthly_seasonality: tuple[float, ...] | None = Field(
-        None, description="12 multipliers, January first; rescaled so the yearly mean is kept"
-    )
-    hourly_profile: tuple[float, ...] | None = Field(
+    weekday_profile: Multipliers | None = Field(
         None,
+        max_length=7,
+        description="7 multipliers, Monday first; rescaled so the weekly mean is kept",
+    )
+    monthly_seasonality: Multipliers | None = Field(
+        None,
+        max_length=12,
+        description="12 multipliers, January first; rescaled so the yearly mean is kept",
+    )
+    hourly_profile: Multipliers | None = Field(
+        None,
+        max_length=24,
         description="24 multipliers, midnight first (hour of day); rescaled so the daily mean "
         "is kept",
     )
@@ -142,12 +213,12 @@ def _profile(v: tuple[float, ...] | None, n: int, what: str) -> tuple[float, ...
 
 class Marketing(_Section):
     mql_rate: Rate = 1.0
-    time_to_mql_days: Dist = 0.0
+    time_to_mql_days: Days = 0.0
     score_strength: Float = Field(
         0.0, ge=0.0, le=5.0, description="log-odds change per standard deviation of lead score"
     )
     mql_commitment_per_week: Float | None = Field(
-        None, gt=0, description="two-way SLA: MQLs marketing promises sales each week"
+        None, gt=0, le=1e7, description="two-way SLA: MQLs marketing promises sales each week"
     )
 
 
@@ -173,11 +244,12 @@ class Handoff(_Section):
     context_win_uplift: Float = Field(
         0.0, ge=0, le=2, description="relative win-chance gain at full context"
     )
-    rediscovery_days: Dist = Field(
+    rediscovery_days: Days = Field(
         0.0, description="extra sales-cycle days when no context is shared (scaled by 1 - level)"
     )
-    rejection_reasons: dict[str, float] = Field(
+    rejection_reasons: dict[Name, Annotated[Float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=lambda: dict(DEFAULT_REJECTION_REASONS),
+        max_length=MAX_REASONS,
         description="relative weights of the reasons a rejected MQL is given",
     )
 
@@ -190,30 +262,30 @@ class Handoff(_Section):
 
 
 class Sales(_Section):
-    reps: PositiveInt
+    reps: Int = Field(ge=1, le=MAX_REPS)
     calendar: Literal["24/7", "business"] = "24/7"
-    work_hours: tuple[float, float] = Field(
-        (9.0, 17.0), description="business calendar: start and end hour of the working day"
-    )
-    workdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
+    work_hours: tuple[
+        Annotated[Float, Field(ge=0, le=24)], Annotated[Float, Field(ge=0, le=24)]
+    ] = Field((9.0, 17.0), description="business calendar: start and end hour of the working day")
+    workdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = Field(
+        ("mon", "tue", "wed", "thu", "fri"), max_length=7
     )
     availability: Float = Field(
-        1.0, gt=0.0, le=1.0, description="share of working time given to MQL follow-up"
+        1.0, ge=0.01, le=1.0, description="share of working time given to MQL follow-up"
     )
     focus_block_minutes: Float = Field(
-        60.0, gt=0, description="length of the cycle in which a rep gives `availability` to MQLs"
+        60.0,
+        ge=10.0,
+        le=10080.0,
+        description="length of the cycle in which a rep gives `availability` to MQLs",
     )
-    sla_hours: Float = Field(24.0, gt=0)
+    sla_hours: Float = Field(24.0, gt=0, le=MAX_HOURS)
     sla_clock: Literal["calendar", "business"] = "calendar"
-    handling_minutes: Dist
-    attempts: Annotated[Int, Field(ge=1, le=50)] = 1
-    cadence_hours: tuple[float, ...] = Field(
+    handling_minutes: Annotated[Dist, MeanAtMost(1440.0, "minutes")]
+    attempts: Int = Field(1, ge=1, le=MAX_ATTEMPTS)
+    cadence_hours: tuple[Annotated[Float, Field(ge=0, le=MAX_HOURS)], ...] = Field(
         (0.0, 1.0, 24.0, 72.0, 168.0, 336.0),
+        max_length=MAX_ATTEMPTS,
         description="when attempt k is due, in hours after the first attempt started",
     )
     contact_rate: Rate = 1.0
@@ -225,10 +297,14 @@ class Sales(_Section):
         "(round_robin) or its owner with the fewest open leads (load_balanced)",
     )
     reassign_after_hours: Float | None = Field(
-        None, gt=0, description="an owned lead not touched by then goes to the shared pool"
-    )
-    pull_times: tuple[float, ...] | None = Field(
         None,
+        gt=0,
+        le=MAX_HOURS,
+        description="an owned lead not touched by then goes to the shared pool",
+    )
+    pull_times: tuple[Annotated[Float, Field(ge=0, lt=24)], ...] | None = Field(
+        None,
+        max_length=24,
         description="hours of the working day at which reps look for new leads (e.g. [9, 13]); "
         "none: they see each lead at once",
     )
@@ -238,10 +314,14 @@ class Sales(_Section):
     vacation_block_days: Annotated[Int, Field(ge=1, le=60)] = Field(
         1, description="vacations come in blocks of this many consecutive working days"
     )
-    new_hires: Int = Field(0, ge=0, description="reps (of `reps`) who start ramping up at day 0")
-    ramp_days: Float = Field(90.0, gt=0, description="days a new hire takes to reach full speed")
+    new_hires: Int = Field(
+        0, ge=0, le=MAX_REPS, description="reps (of `reps`) who start ramping up at day 0"
+    )
+    ramp_days: Float = Field(
+        90.0, gt=0, le=MAX_DAYS, description="days a new hire takes to reach full speed"
+    )
     ramp_start_productivity: Float = Field(
-        0.5, gt=0, le=1, description="a new hire's speed on day 0, as a share of full speed"
+        0.5, ge=0.01, le=1, description="a new hire's speed on day 0, as a share of full speed"
     )
 
     @model_validator(mode="after")
@@ -308,17 +388,17 @@ class Sales(_Section):
 
 class Qualification(_Section):
     sql_rate: Rate = 1.0
-    decay_tau_hours: Float = Field(0.5, gt=0)
+    decay_tau_hours: Float = Field(0.5, gt=0, le=MAX_HOURS)
     decay_floor: Rate = 1.0
-    time_to_sql_days: Dist = 0.0
+    time_to_sql_days: Days = 0.0
 
 
 class Deals(_Section):
     opportunity_rate: Rate = 1.0
-    time_to_opportunity_days: Dist = 0.0
+    time_to_opportunity_days: Days = 0.0
     win_rate: Rate = 1.0
-    sales_cycle_days: Dist = 0.0
-    deal_size: Dist
+    sales_cycle_days: Days = 0.0
+    deal_size: Annotated[Dist, MeanAtMost(MAX_DEAL, "currency")]
     revenue: Literal["one-time", "recurring"] = Field(
         "one-time",
         description='"recurring": deal_size is the annual contract value, billed monthly',
@@ -330,23 +410,27 @@ class Nurture(_Section):
     """Recycling: leads sales did not convert go back to marketing nurture and may return."""
 
     recycle: Bool = False
-    outcomes: tuple[Literal["rejected", "unreached", "unqualified"], ...] = (
-        "rejected",
-        "unreached",
-        "unqualified",
+    outcomes: tuple[Literal["rejected", "unreached", "unqualified"], ...] = Field(
+        ("rejected", "unreached", "unqualified"), max_length=3
     )
     remql_per_month: Float = Field(
         0.02, gt=0, le=1, description="monthly hazard that a nurtured lead becomes an MQL again"
     )
-    max_nurture_months: Float = Field(24.0, gt=0, description="after this a nurtured lead is lost")
-    max_cycles: Int = Field(3, ge=1, le=20, description="MQL cycles per lead, the first included")
+    max_nurture_months: Float = Field(
+        24.0, gt=0, le=MAX_MONTHS, description="after this a nurtured lead is lost"
+    )
+    max_cycles: Int = Field(
+        3, ge=1, le=MAX_CYCLES, description="MQL cycles per lead, the first included"
+    )
 
 
 class Feedback(_Section):
     """Closed loop: marketing reviews sales' rejection reasons and improves what it sends."""
 
     enabled: Bool = False
-    review_days: Float = Field(30.0, gt=0)
+    review_days: Float = Field(
+        30.0, ge=1, le=MAX_DAYS, description="days between marketing's reviews of rejections"
+    )
     learning_rate: Float = Field(0.2, gt=0, le=1, description="share of the gap closed per review")
     acceptance_ceiling: Rate = Field(0.95, description="acceptance rate learning converges to")
     quality_ceiling: Float = Field(
@@ -358,15 +442,19 @@ class Feedback(_Section):
 
 
 class Costs(_Section):
-    cost_per_prospect: Float = Field(0.0, ge=0, description="marketing cost of one prospect")
-    rep_cost_per_year: Float = Field(0.0, ge=0, description="fully loaded cost of one rep")
+    cost_per_prospect: Float = Field(
+        0.0, ge=0, le=MAX_COST, description="marketing cost of one prospect"
+    )
+    rep_cost_per_year: Float = Field(
+        0.0, ge=0, le=MAX_COST, description="fully loaded cost of one rep"
+    )
 
 
 class Scenario(_Section):
     """A whole scenario. Frozen: use ``funnelsim.override`` to get a changed copy."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: Name
+    description: str = Field("", max_length=10_000)
     run: Run
     arrivals: Arrivals
     marketing: Marketing = Marketing()
