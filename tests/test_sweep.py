@@ -144,16 +144,16 @@ def test_invalid_point_is_recorded_and_the_rest_completes(base):
 
 def test_a_point_that_raises_is_recorded_with_its_message(base, monkeypatch):
     """An exception inside a run is data: (point, replication, message); other points finish."""
-    from funnelsim.experiment import replications
+    from funnelsim.experiment import engine
 
-    real = replications.simulate
+    real = engine.simulate
 
     def flaky(scenario, seed, replication):
         if scenario.sales.reps == 2 and replication == 1:
             raise RuntimeError("boom in replication 1")
         return real(scenario, seed, replication)
 
-    monkeypatch.setattr(replications, "simulate", flaky)
+    monkeypatch.setattr(engine, "simulate", flaky)
     res = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, progress=False)
     assert res.failures[["point", "replication"]].values.tolist() == [[0, 1]]
     assert res.failures["error"].iloc[0] == "RuntimeError: boom in replication 1"

@@ -349,7 +349,8 @@ def staffing(
         int | None,
         typer.Option(
             help="The most replications a rep count gets (default: the scenario's "
-            "run.replications); a count whose answer is clear sooner gets fewer."
+            "run.replications); a count whose answer is clear sooner gets fewer.",
+            callback=replications_in_range,
         ),
     ] = None,
     workers: WorkersOpt = None,

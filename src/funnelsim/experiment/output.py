@@ -63,6 +63,7 @@ def write_run(
     try:
         with open_folder(out) as folder:
             claim(folder, RUN_KIND, overwrite)
+            folder.remove_stale_temporaries()  # a killed earlier run's half-written files
             for name, frame, index in tables:
                 written.append(folder.write_csv(f"{name}.csv", frame, index=index))
                 if parquet and name in PARQUET_TABLES:
