@@ -17,38 +17,32 @@ from .lifeline import tie_to_environment  # noqa: E402
 
 tie_to_environment()
 
-from . import api  # noqa: E402
-from .api import *  # noqa: E402, F403  (the public API is api.__all__, listed once)
+from .api import __all__ as _API  # noqa: E402  (the names only: nothing heavy loads)
 from .errors import ScenarioError, ScenarioWarning, UsageError  # noqa: E402
 
-# Charts and the report load matplotlib (~1.5 s): import them on first use, so that commands
-# and notebooks that draw nothing start fast.
-_LAZY_REPORT = ("Report", "build_report", "headline", "lever_themes", "render_report")
-# Calibration from CRM exports (lifelines, scipy.optimize) likewise.
-_LAZY_CALIBRATION = ("Backtest", "Calibration", "Export", "backtest", "calibrate", "load_export")
-
 __all__ = [
-    *api.__all__,
-    *_LAZY_REPORT,
-    *_LAZY_CALIBRATION,
+    *_API,
     "ScenarioError",
     "ScenarioWarning",
     "UsageError",
     "__version__",
-    "plots",  # noqa: F405  (loaded on first use by __getattr__)
+    "plots",  # noqa: F822  (loaded on first use by __getattr__)
 ]
 
 
 def __getattr__(name: str):
+    """The public API loads on first use (see `funnelsim.api`); charts likewise."""
     import importlib
 
     if name == "plots":
         value = importlib.import_module(".plots", __name__)
-    elif name in _LAZY_REPORT:
-        value = getattr(importlib.import_module(".report", __name__), name)
-    elif name in _LAZY_CALIBRATION:
-        value = getattr(importlib.import_module(".calibration", __name__), name)
+    elif name in _API:
+        value = getattr(importlib.import_module(".api", __name__), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

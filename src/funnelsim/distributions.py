@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import special
 
 
 class Distribution(Protocol):
@@ -89,6 +89,8 @@ class Lognormal:
         return (math.exp(self.sigma**2) - 1) * self.mean**2
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import special  # on first draw: validating a scenario needs no scipy
+
         return self.median * np.exp(self.sigma * special.ndtri(u))
 
     def spec(self) -> dict[str, Any]:
@@ -112,6 +114,8 @@ class Gamma:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv**2
+        from scipy import special
+
         return special.gammaincinv(shape, u) * (self.mean_ / shape)
 
     def spec(self) -> dict[str, Any]:
@@ -212,13 +216,30 @@ def check_finite(d: Distribution) -> Distribution:
     if not all(math.isfinite(m) for m in moments):
         raise ValueError(f"{_describe(d)}: its mean or variance overflows; use smaller values")
     with np.errstate(all="ignore"):
-        q = d.ppf(PROBES)
+        q = _probe_quantiles(d)
     if not (np.all(np.isfinite(q)) and np.all(q >= 0)):
         raise ValueError(
             f"{_describe(d)}: its extreme quantiles overflow (the largest draw would be "
             f"{float(q[-1]):g}); use a smaller spread"
         )
     return d
+
+
+def _probe_quantiles(d: Distribution) -> np.ndarray:
+    """The quantiles at `PROBES`, without scipy for the two shapes that need it (validating a
+    scenario stays fast): the normal quantile from the standard library for the lognormal, and
+    for the gamma an upper bound on its largest quantile (its scale times shape plus 40 standard
+    deviations of a unit-scale gamma, beyond the 1 - 2^-53 quantile), which is finite exactly
+    when the gamma's largest draw is."""
+    if isinstance(d, Lognormal):
+        z = np.array([-math.inf if u <= 0 else NormalDist().inv_cdf(u) for u in PROBES])
+        return d.median * np.exp(d.sigma * z)
+    if isinstance(d, Gamma):
+        shape = 1.0 / d.cv**2
+        scale = d.mean_ / shape
+        top = scale * (shape + 40.0 * (math.sqrt(shape) + 1.0))
+        return np.array([0.0, 0.0, d.mean_, top])
+    return np.asarray(d.ppf(PROBES), dtype=float)
 
 
 def _describe(d: Distribution) -> str:

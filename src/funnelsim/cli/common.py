@@ -17,8 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..caps import MAX_REPLICATIONS
 from ..errors import ScenarioError, ScenarioWarning, UsageError, printable
-from ..scenario.schema import MAX_REPLICATIONS
 
 app = typer.Typer(
     add_completion=False,

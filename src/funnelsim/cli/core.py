@@ -8,12 +8,6 @@ from typing import Annotated
 import typer
 
 from .. import api
-from ..formatting import (
-    comparison_text_frame,
-    period_text_frame,
-    share_text_frame,
-    summary_text_frame,
-)
 from .common import (
     JsonOpt,
     OverwriteOpt,
@@ -78,6 +72,8 @@ def run(
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
+    from ..formatting import period_text_frame, share_text_frame, summary_text_frame
+
     s = api.load(scenario, sets or [])
     if out is not None:
         api.check_out_folder(out, overwrite=overwrite)
@@ -149,6 +145,8 @@ def compare(
 
     With --precision, the yardstick is the baseline's mean: replications are added until each
     difference's CI half-width is within that share of it."""
+    from ..formatting import comparison_text_frame, share_text_frame
+
     a = api.load(baseline, sets or [])
     b = api.load(alternative, sets or [])
     with api.open_executor(executor, workers) as ex:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .. import api
 from ..errors import UsageError
-from ..experiment.design import parse_grid_options, parse_lhs_options
-from ..formatting import fmt, unit_of
 from .common import (
     JsonOpt,
     OverwriteOpt,
@@ -88,6 +88,10 @@ def sweep(
     Exit status 1 when some points failed (they are listed, and in failures.csv); the other
     points' results are complete.
     """
+    import pandas as pd
+
+    from ..experiment.design import parse_grid_options, parse_lhs_options
+
     s = api.load(scenario, sets or [])
     chosen = [
         name for name, given in (("--grid", grid), ("--lhs", lhs), ("--points", points)) if given
@@ -134,6 +138,10 @@ def sweep(
 
 
 def _print_sweep(result: api.SweepResult) -> None:
+    import pandas as pd
+
+    from ..formatting import fmt, unit_of
+
     summary = result.summary()
     if len(summary) > MAX_PRINTED_POINTS:
         typer.echo(f"{len(summary)} points: see {result.out / 'summary.csv'}")
@@ -195,6 +203,8 @@ def attribute(
 ) -> None:
     """Split the revenue gap between two scenarios into each differing lever's contribution
     (Shapley values on common random numbers): which lever is worth the most?"""
+    from ..formatting import unit_of
+
     a = api.load(baseline, sets or [])
     b = api.load(alternative, sets or [])
     groups = _parse_groups(group or [])
@@ -245,6 +255,10 @@ def _parse_groups(items: list[str]) -> dict[str, list[str]]:
 
 
 def _waterfall_text(table: pd.DataFrame, unit: str) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..formatting import fmt
+
     rows = []
     for step, r in table.iterrows():
         ends = step in ("baseline", "alternative")
@@ -272,6 +286,8 @@ def _waterfall_text(table: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 
 def _signed(value: float, unit: str) -> str:
+    from ..formatting import fmt
+
     if unit == "rate":
         return f"{value * 100:+.2f} pts"
     text = fmt(value, unit)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from .. import api
-from ..formatting import fmt, money, volume
-from ..scenario.schema import MAX_REPLICATIONS
+from ..caps import MAX_REPLICATIONS
 from .common import (
     JsonOpt,
     QuietOpt,
@@ -152,6 +153,8 @@ def quota(
 
 
 def _print_quota(plan: api.QuotaPlan) -> None:
+    from ..formatting import fmt, money, volume
+
     s, rf = plan.scenario, plan.reverse_funnel
     typer.echo(
         f"{s.name}: quota for {money(plan.target_revenue)} with {plan.confidence:.0%} confidence"
@@ -255,6 +258,10 @@ def _per_week(x: float) -> str:
 
 
 def _reverse_funnel_text(rf) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..formatting import fmt
+
     t = rf.table()
     return pd.DataFrame(
         {
@@ -273,6 +280,8 @@ def _hours(h: float) -> str:
 def _wait(hours: float, load: float) -> str:
     """A mean wait a planner can read; an overloaded queue's mean only says how long the run
     was, so it is not quoted."""
+    from ..formatting import fmt
+
     if math.isfinite(load) and load >= 1.0:
         return f"- (overloaded: offered load {load:.0%})"
     if math.isfinite(hours) and hours >= 48:
@@ -281,6 +290,10 @@ def _wait(hours: float, load: float) -> str:
 
 
 def _staffing_text(table: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..formatting import fmt
+
     out = pd.DataFrame(index=table.index)
     out["runs"] = [f"{n:.0f}" for n in table["replications"]]
     out["SLA attainment"] = [
@@ -303,6 +316,10 @@ def _staffing_text(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _channels_text(table: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..formatting import money
+
     return pd.DataFrame(
         {
             "share": [f"{x:.0%}" for x in table["share"]],
@@ -316,6 +333,10 @@ def _channels_text(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _monthly_text(table: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from ..formatting import fmt, money
+
     return pd.DataFrame(
         {
             "MQLs to create": [f"{x:,.1f}" for x in table["mqls"]],
@@ -383,6 +404,8 @@ def staffing(
 
 
 def _print_staffing(result: api.StaffingResult) -> None:
+    from ..formatting import fmt, money, volume
+
     s = result.scenario
     cost = (
         f"; a rep costs {money(result.rep_cost_per_year)} a year"

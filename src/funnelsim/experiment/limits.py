@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..caps import MAX_REPLICATIONS, MAX_SEED
 from ..errors import UsageError
-from ..scenario.schema import MAX_REPLICATIONS, MAX_SEED
 
 # Design points of one sweep (a grid's product, --samples, the rows of --points).
 MAX_POINTS = 100_000
