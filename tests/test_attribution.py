@@ -60,9 +60,10 @@ def test_contributions_sum_exactly_to_the_total_gap_on_the_presets():
     siloed = fs.load(PRESETS / "siloed.toml", SHORT)
     aligned = fs.load(PRESETS / "aligned.toml", SHORT)
     partly = fs.override(siloed, {"name": "partly", **{k: aligned.get(k) for k in PRESET_LEVERS}})
-    result = fs.attribute(siloed, partly, 2, seed=4, progress=False)
+    result = fs.attribute(siloed, partly, 2, seed=4, by="levers", progress=False)
     assert result.method == "exact" and result.coalitions == 4
     assert list(result.groups) == ["handoff.acceptance_rate", "two-way SLA"]
+    assert result.inert == ()
     assert result.contributions.sum() == pytest.approx(result.total, rel=1e-9)
     # The end points are the two scenarios themselves, on the same seed and replications.
     cmp = fs.compare(siloed, partly, 2, seed=4, progress=False)
@@ -70,7 +71,9 @@ def test_contributions_sum_exactly_to_the_total_gap_on_the_presets():
 
 
 def test_every_replication_telescopes_to_its_own_gap(by_keys):
-    assert by_keys.method == "exact" and by_keys.coalitions == 16
+    # sla_hours is found inert (below), so the 2^3 coalitions of the other three keys run, plus
+    # the two that show it inert: sla_hours alone, and everything (the alternative): 10 in all.
+    assert by_keys.method == "exact" and by_keys.coalitions == 10
     gaps = by_keys.alternative_values - by_keys.baseline_values
     np.testing.assert_allclose(by_keys.per_replication.sum(axis=1), gaps, rtol=1e-9)
     assert by_keys.contributions.sum() == pytest.approx(by_keys.total, rel=1e-9)
@@ -102,8 +105,10 @@ def test_swapping_baseline_and_alternative_negates_every_contribution(small, by_
 
 def test_a_lever_that_cannot_move_revenue_gets_exactly_zero(small, by_keys):
     """sla_hours only defines the SLA KPI; with CRN its marginal effect on revenue is exactly 0
-    in every coalition and replication (a null player), though the SLA KPI does move."""
+    in every coalition and replication (a null player), though the SLA KPI does move. It is
+    found inert and left out of the expansion."""
     assert (by_keys.per_replication["sales.sla_hours"] == 0).all()
+    assert by_keys.inert == ("sales.sla_hours",)
     base, _ = small
     busy = fs.override(base, {"sales.reps": 1, "sales.handling_minutes": 45})  # leads wait
     tighter = fs.override(busy, {"sales.sla_hours": 0.5})
@@ -162,6 +167,34 @@ def test_levers_bundle_keys_the_readme_names_together(small):
     }
     alone = fs.override(base, {"nurture.recycle": True})
     assert fs.lever_groups(base, alone) == {"nurture.recycle": ("nurture.recycle",)}
+
+
+def test_an_inert_lever_changes_no_other_contribution(small, by_keys):
+    """Leaving a null player out of the expansion is exact: the full 2^4 expansion of the same
+    keys gives the same contributions, to rounding."""
+    base, alt = small
+    full = fs.attribute(base, alt, R, seed=4, by="keys", exact_max_groups=8, progress=False)
+    np.testing.assert_allclose(
+        full.contributions[by_keys.contributions.index].to_numpy(),
+        by_keys.contributions.to_numpy(),
+        rtol=1e-9,
+    )
+    # Switching sla_hours alone is what inert means; an interaction-only lever stays live.
+    assert full.inert == ("sales.sla_hours",)
+
+
+def test_themes_group_the_differing_keys_by_what_they_are_about(small):
+    base, alt = small
+    assert fs.lever_groups(base, alt, by="themes") == {
+        "hand-off": ("handoff.acceptance_rate",),
+        "sales follow-up": ("sales.sla_hours", "sales.attempts", "sales.coverage"),
+    }
+    explicit = fs.lever_groups(base, alt, {"speed": ["sales.sla_hours"]}, by="themes")
+    assert explicit["speed"] == ("sales.sla_hours",)
+    assert explicit["sales follow-up"] == ("sales.attempts", "sales.coverage")
+    result = fs.attribute(base, alt, R, seed=4, progress=False)
+    assert list(result.groups) == ["hand-off", "sales follow-up"]
+    assert result.contributions.sum() == pytest.approx(result.total, rel=1e-9)
 
 
 def test_every_differing_preset_key_is_in_exactly_one_lever():
@@ -233,7 +266,7 @@ def test_cli_attribute_bad_options_exit_2(cli):
     files = (PRESETS / "siloed.toml", PRESETS / "aligned.toml")
     for args, message in (
         (("--group", "oops"), "--group must look like NAME=KEY1,KEY2"),
-        (("--by", "teams"), "--by must be levers or keys"),
+        (("--by", "teams"), "--by must be one of themes, levers, keys (given: 'teams')"),
         (("--kpi", "revenu"), "unknown KPI 'revenu'"),
         (
             ("--permutations", "4", "--exact-max-groups", "12"),

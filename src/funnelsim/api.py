@@ -52,7 +52,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "Report": ("report", "Report"),
     "build_report": ("report", "build_report"),
     "headline": ("report", "headline"),
-    "lever_themes": ("report", "lever_themes"),
+    "lever_themes": ("experiment.attribution", "lever_themes"),
     "render_report": ("report", "render_report"),
     "Backtest": ("calibration", "Backtest"),
     "Calibration": ("calibration", "Calibration"),

@@ -182,10 +182,12 @@ def attribute(
         str,
         typer.Option(
             "--by",
-            help="levers: bundle differing keys into the named alignment levers (two-way SLA, "
-            "shared definition, ...); keys: every differing key is its own lever.",
+            help="themes: group the differing keys by what they are about (marketing, hand-off, "
+            "sales follow-up, nurture & feedback, ...), as the HTML report does; levers: the "
+            "named alignment levers (two-way SLA, shared definition, ...); keys: every "
+            "differing key is its own lever.",
         ),
-    ] = "levers",
+    ] = "themes",
     exact_max_groups: Annotated[
         int,
         typer.Option(
@@ -231,6 +233,8 @@ def attribute(
         else f"Shapley values from {result.permutations} random orders "
         f"({result.coalitions} coalitions)"
     )
+    if result.inert:
+        how += f"; {', '.join(result.inert)} moved {kpi} in no replication (0)"
     print_frame(
         f"{kpi}: {b.name} vs {a.name}, {result.replications} replications, seed {result.seed}; "
         f"{how}; the steps add up to the gap",

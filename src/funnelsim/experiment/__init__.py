@@ -1,6 +1,6 @@
 """Experiments: replications, paired comparisons, sweeps, lever attribution, executors."""
 
-from .attribution import Attribution, attribute, lever_groups
+from .attribution import THEMES, Attribution, attribute, lever_groups, lever_themes
 from .compare import Comparison, compare
 from .design import grid_points, latin_hypercube, read_points
 from .engine import replicate
@@ -22,6 +22,8 @@ __all__ = [
     "grid_points",
     "latin_hypercube",
     "lever_groups",
+    "lever_themes",
+    "THEMES",
     "load_sweep",
     "mean_ci",
     "open_executor",

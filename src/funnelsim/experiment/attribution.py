@@ -63,6 +63,21 @@ LEVER_GROUPS: dict[str, tuple[str, ...]] = {
     "new-hire ramp": ("sales.new_hires", "sales.ramp_days", "sales.ramp_start_productivity"),
     "run window": ("run.horizon_days", "run.warmup_days", "run.start_date"),
 }
+# Scenario section -> the theme a leader recognises: the default grouping of `attribute`, shared
+# by the command line, the HTML report and the notebooks (a few bars, 2^themes coalitions).
+THEMES = {
+    "arrivals": "marketing",
+    "marketing": "marketing",
+    "handoff": "hand-off",
+    "sales": "sales follow-up",
+    "qualification": "qualification",
+    "deals": "deals",
+    "nurture": "nurture & feedback",
+    "feedback": "nurture & feedback",
+    "costs": "costs",
+    "run": "run window",
+}
+BY = ("themes", "levers", "keys")
 # Not levers: labels, and what the experiment itself sets.
 NOT_LEVERS = ("name", "description", "run.seed", "run.replications")
 EXACT_MAX_GROUPS = 8
@@ -76,7 +91,8 @@ class Attribution:
     ``per_replication``: each group's contribution in each replication (index ``replication``);
     its row sums equal ``alternative_values - baseline_values``. ``groups``: group -> keys.
     ``method``: "exact" or "sampled" (``permutations`` random orders); ``coalitions``: how many
-    distinct scenarios ran, each for every replication.
+    distinct scenarios ran, each for every replication; ``inert``: the groups found not to
+    move the KPI at all (left out of the expansion, contribution exactly zero).
     """
 
     baseline: Scenario
@@ -90,6 +106,7 @@ class Attribution:
     method: str
     permutations: int | None = None
     coalitions: int = 0
+    inert: tuple[str, ...] = ()  # groups found not to move the KPI: contribution exactly 0
     level: float = 0.95
 
     @property
@@ -165,6 +182,8 @@ class Attribution:
                 g: [json_number(r["ci_low"]), json_number(r["ci_high"])] for g, r in ci.iterrows()
             },
             "groups": {g: list(keys) for g, keys in self.groups.items()},
+            "inert": list(self.inert),
+            "coalitions": self.coalitions,
         }
 
 
@@ -204,8 +223,10 @@ def lever_groups(
     known lever it belongs to (`LEVER_GROUPS`) when another key of that lever differs too, and
     is its own group otherwise; with ``by="keys"`` every other differing key is its own group.
     """
-    if by not in ("levers", "keys"):
-        raise UsageError(f"--by must be levers or keys (given: {by!r})")
+    if by not in BY:
+        raise UsageError(f"--by must be one of {', '.join(BY)} (given: {by!r})")
+    if by == "themes":
+        return _themes(baseline, alternative, groups)
     valid = set(_flat(baseline.to_dict()))
     diff = differing_keys(baseline, alternative)
     out: dict[str, list[str]] = {}
@@ -238,6 +259,26 @@ def lever_groups(
     return {g: tuple(keys) for g, keys in out.items()}
 
 
+def lever_themes(baseline: Scenario, alternative: Scenario) -> dict[str, list[str]]:
+    """The differing lever keys grouped by theme (`THEMES`, by the key's scenario section), in
+    the order the levers come: e.g. ``{"hand-off": ["handoff.acceptance_rate"], ...}``."""
+    return {g: list(keys) for g, keys in _themes(baseline, alternative, None).items()}
+
+
+def _themes(
+    baseline: Scenario, alternative: Scenario, groups: Mapping[str, Sequence[str]] | None
+) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for name, keys in lever_groups(baseline, alternative, groups, "levers").items():
+        if groups and name in groups:
+            out.setdefault(name, []).extend(keys)
+            continue
+        for key in keys:
+            section = key.split(".", 1)[0]
+            out.setdefault(THEMES.get(section, section), []).append(key)
+    return {g: tuple(keys) for g, keys in out.items()}
+
+
 def _lever_of(key: str) -> str | None:
     section = key.split(".", 1)[0]
     for name, members in LEVER_GROUPS.items():
@@ -254,7 +295,7 @@ def attribute(
     *,
     kpi: str = "revenue",
     groups: Mapping[str, Sequence[str]] | None = None,
-    by: str = "levers",
+    by: str = "themes",
     exact_max_groups: int = EXACT_MAX_GROUPS,
     permutations: int | None = None,
     executor: Any = None,
@@ -264,8 +305,16 @@ def attribute(
 ) -> Attribution:
     """Split the gap in ``kpi`` (alternative - baseline) into each lever group's Shapley value.
 
-    ``groups``: explicit groups, name -> dotted keys; ``by``: "levers" (default) bundles the
-    other differing keys into the known levers, "keys" keeps each apart (see `lever_groups`).
+    ``groups``: explicit groups, name -> dotted keys; ``by``: "themes" (default: the other
+    differing keys grouped by what they are about, `THEMES`), "levers" (the named alignment
+    levers) or "keys" (each apart); see `lever_groups`.
+
+    A group that cannot move ``kpi`` is found on common random numbers and left out of the 2^k
+    expansion, with a contribution of exactly zero: one whose switch, alone from the baseline
+    and alone back from the alternative, changes ``kpi`` in no replication (``inert``). That
+    is exact for a lever the KPI does not depend on (churn and bookings); it would miss only a
+    lever that mattered purely through interactions, neither alone. The steps still add up to
+    the gap, since switching the inert groups back changes nothing.
     Exact Shapley values when there are at most ``exact_max_groups`` groups (2^k coalitions),
     else ``permutations`` random orders (even, default 32, half of them the reverse of the
     other half), drawn from ``seed``. ``replications``/``seed`` default to the baseline's
@@ -296,45 +345,75 @@ def attribute(
             "attribute"
         )
     k = len(active)
-    exact = k <= exact_max_groups
-    if exact:
-        if permutations is not None:
-            raise UsageError(
-                f"--permutations applies to sampled attribution, but {k} groups are computed "
-                f"exactly (at most {exact_max_groups}); drop --permutations or set "
-                f"--exact-max-groups below {k}"
-            )
-        masks = list(range(2**k))
-        orders = None
-    else:
-        m = DEFAULT_PERMUTATIONS if permutations is None else permutations
-        if isinstance(m, bool) or not isinstance(m, int) or not 2 <= m <= MAX_PERMUTATIONS or m % 2:
-            raise UsageError(
-                f"--permutations must be an even number from 2 to {MAX_PERMUTATIONS:,} "
-                f"(given: {m!r})"
-            )
-        orders = _antithetic_orders(k, m, seed)
-        masks = sorted({_prefix(o, j) for o in orders for j in range(k + 1)})
-    check_runs(len(masks) * len(reps), f"{len(masks):,} coalitions x {len(reps):,} replications")
-    alt_flat = _flat(alternative.to_dict())
+    if k <= exact_max_groups and permutations is not None:
+        raise UsageError(
+            f"--permutations applies to sampled attribution, but {k} groups are computed "
+            f"exactly (at most {exact_max_groups}); drop --permutations or set "
+            f"--exact-max-groups below {k}"
+        )
+    m = DEFAULT_PERMUTATIONS if permutations is None else permutations
+    if isinstance(m, bool) or not isinstance(m, int) or not 2 <= m <= MAX_PERMUTATIONS or m % 2:
+        raise UsageError(
+            f"--permutations must be an even number from 2 to {MAX_PERMUTATIONS:,} (given: {m!r})"
+        )
     full = 2**k - 1
-    scenarios = {
-        mask: _coalition(baseline, alternative, alt_flat, groups_, active, mask, full)
-        for mask in masks
-    }
-    outcomes = execute(
-        [Job(mask, s, reps) for mask, s in scenarios.items()],
-        seed,
-        executor=executor,
-        chunk_size=chunk_size,
-        extra_kpis=extra_kpis,
-        progress=progress,
-        desc=f"attribute: {k} groups, {len(masks)} coalitions",
-    )
-    values = _values(outcomes, kpi)
-    phi = _exact(values, k) if orders is None else _sampled(values, orders)
+    check_runs((2**k if k <= exact_max_groups else m * (k + 1)) * len(reps), "the coalitions")
+    alt_flat = _flat(alternative.to_dict())
+    values: dict[int, np.ndarray] = {}
+
+    def evaluate(masks: Sequence[int], what: str) -> None:
+        todo = sorted({mask for mask in masks if mask not in values})
+        if not todo:
+            return
+        jobs = [
+            Job(
+                mask, _coalition(baseline, alternative, alt_flat, groups_, active, mask, full), reps
+            )
+            for mask in todo
+        ]
+        outcomes = execute(
+            jobs,
+            seed,
+            executor=executor,
+            chunk_size=chunk_size,
+            extra_kpis=extra_kpis,
+            progress=progress,
+            desc=f"attribute: {what}",
+        )
+        values.update(_values(outcomes, kpi))
+
+    # Which groups cannot move the KPI: each alone from the baseline, and (for those that did
+    # nothing there) alone back from the alternative, on common random numbers.
+    evaluate([0, full, *(1 << i for i in range(k))], f"{k} groups, one at a time")
+    still = [i for i in range(k) if np.array_equal(values[1 << i], values[0])]
+    evaluate([full ^ (1 << i) for i in still], "checking the groups that moved nothing")
+    inert = [i for i in still if np.array_equal(values[full ^ (1 << i)], values[full])]
+    live = [i for i in range(k) if i not in inert]
+    top = sum(1 << i for i in live)
+    if inert:
+        evaluate([top], "all but the inert groups")
+        if not np.array_equal(values[top], values[full]):
+            inert, live, top = [], list(range(k)), full  # they matter together: keep them all
+
+    def lift(mask: int) -> int:
+        """A coalition of the live groups as a coalition of all groups."""
+        return sum(1 << live[j] for j in range(len(live)) if mask >> j & 1)
+
+    kl = len(live)
+    exact = kl <= exact_max_groups
+    if exact:
+        orders = None
+        small = list(range(2**kl))
+    else:
+        orders = _antithetic_orders(kl, m, seed)
+        small = sorted({_prefix(o, j) for o in orders for j in range(kl + 1)})
+    evaluate([lift(mask) for mask in small], f"{kl} groups, {len(small)} coalitions")
+    game = {mask: values[lift(mask)] for mask in small}
+    phi = _exact(game, kl) if orders is None else _sampled(game, orders)
+    zero = np.zeros(len(reps))
+    per_group = {active[i]: phi[j] for j, i in enumerate(live)}
     per_rep = pd.DataFrame(
-        {g: phi[active.index(g)] if g in active else np.zeros(len(reps)) for g in groups_},
+        {g: per_group.get(g, zero) for g in groups_},
         index=pd.Index(reps, name="replication"),
     )
     return Attribution(
@@ -348,7 +427,8 @@ def attribute(
         pd.Series(values[full], index=per_rep.index, name=alternative.name),
         "exact" if exact else "sampled",
         None if exact else len(orders or ()),
-        len(masks),
+        len(values),
+        inert=tuple(active[i] for i in inert),
     )
 
 

@@ -1,6 +1,7 @@
 """The HTML report a leader can e-mail: headline, key numbers, charts, attribution, settings."""
 
-from .build import THEMES, Report, build_report, lever_themes, render_report
+from ..experiment.attribution import THEMES, lever_themes
+from .build import Report, build_report, render_report
 from .content import Headline, headline, settings_table
 
 __all__ = [

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from .. import __version__
 from ..errors import UsageError
-from ..experiment import Comparison, attribute, compare, lever_groups
+from ..experiment import Comparison, attribute, compare
 from ..files import FileProblem, write_file
 from ..formatting import comparison_text_frame, money, sla_label
 from ..plots import funnel, revenue_distribution, speed_to_lead, waterfall
@@ -45,31 +45,7 @@ KEY_KPIS = (
 )
 
 
-# Scenario section -> the theme a leader recognises; the report attributes the gap to these.
-THEMES = {
-    "arrivals": "marketing",
-    "marketing": "marketing",
-    "handoff": "hand-off",
-    "sales": "sales follow-up",
-    "qualification": "qualification",
-    "deals": "deals",
-    "nurture": "nurture & feedback",
-    "feedback": "nurture & feedback",
-    "costs": "costs",
-    "run": "run window",
-}
 LEVER_CHOICES = ("themes", "each")
-
-
-def lever_themes(baseline: Scenario, alternative: Scenario) -> dict[str, list[str]]:
-    """The differing lever keys grouped by theme (`THEMES`, by the key's scenario section), in
-    the order the levers come: e.g. ``{"hand-off": ["handoff.acceptance_rate"], ...}``."""
-    themes: dict[str, list[str]] = {}
-    for keys in lever_groups(baseline, alternative).values():
-        for key in keys:
-            section = key.split(".", 1)[0]
-            themes.setdefault(THEMES.get(section, section), []).append(key)
-    return themes
 
 
 @dataclass(frozen=True)
@@ -137,8 +113,9 @@ def build_report(
     the report. ``replications`` and ``seed`` default to the baseline's ``[run]`` values;
     ``target`` (revenue) is drawn on the revenue chart.
 
-    ``levers="themes"`` attributes the gap to the themes of `lever_themes` (a few bars a leader
-    reads at a glance, and 2^themes coalitions to run); ``"each"`` to every differing lever.
+    ``levers="themes"`` attributes the gap to the themes of `lever_themes`, as `attribute` and
+    ``funnelsim attribute`` do by default (a few bars a leader reads at a glance, and 2^themes
+    coalitions to run); ``"each"`` to every differing lever.
     ``executor`` (see `open_executor`) runs the replications of both."""
     check_choice("levers", levers, LEVER_CHOICES)
     check_target(target)  # before anything runs
@@ -158,7 +135,7 @@ def build_report(
             alternative,
             replications=comparison.baseline.replications,
             seed=comparison.baseline.seed,
-            groups=lever_themes(baseline, alternative) if levers == "themes" else None,
+            by="themes" if levers == "themes" else "levers",
             executor=executor,
             progress=progress,
         )
