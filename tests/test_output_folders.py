@@ -113,9 +113,10 @@ def test_a_failed_write_leaves_each_file_whole_and_no_temporary(
     calls = []
 
     def failing(self, name, fill):
-        calls.append(name)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
+        if not name.startswith("."):  # the folder's own files, not the replications' parts
+            calls.append(name)
+            if len(calls) == 3:
+                raise OSError(28, "No space left on device")
         return real(self, name, fill)
 
     monkeypatch.setattr(Folder, "write", failing)
@@ -181,3 +182,52 @@ def test_the_report_is_written_atomically_through_no_link(tmp_path):
     write_file(link, b"<html></html>")
     assert target.read_text() == "keep me"
     assert link.read_bytes() == b"<html></html>" and not link.is_symlink()
+
+
+def test_run_out_streams_the_same_files_as_writing_a_finished_run(scenario, tmp_path):
+    """`run_to_folder` (what `run --out` uses: each replication written as it finishes, its
+    record dropped) writes byte for byte the files `write_run` writes from a run held in
+    memory, on a process pool too, and keeps no records."""
+    import funnelsim as fs
+
+    s = fs.load(scenario)
+    held = fs.run(s, 3, seed=5, progress=False)
+    fs.write_run(held, tmp_path / "held", period="weekly")
+    with fs.open_executor("process", 2) as ex:
+        streamed = fs.run_to_folder(
+            s, tmp_path / "streamed", 3, 5, period="weekly", executor=ex, progress=False
+        )
+    assert streamed.result.records == ()
+    names = sorted(p.name for p in (tmp_path / "held").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "streamed").iterdir())
+    for name in names:
+        if name.endswith(".parquet"):
+            a = pd.read_parquet(tmp_path / "held" / name)
+            b = pd.read_parquet(tmp_path / "streamed" / name)
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        elif name != "run.json":
+            held_bytes = (tmp_path / "held" / name).read_bytes()
+            assert held_bytes == (tmp_path / "streamed" / name).read_bytes(), name
+    pd.testing.assert_frame_equal(
+        streamed.mean_periods(), fs.mean_period_report(held.records, "weekly")
+    )
+
+
+def test_a_run_that_fails_midway_leaves_no_part_behind(scenario, tmp_path, monkeypatch):
+    import funnelsim as fs
+    from funnelsim.experiment import output
+
+    calls = []
+
+    def failing(rec, period):
+        calls.append(rec.replication)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return real(rec, period)
+
+    real = output.replication_tables
+    monkeypatch.setattr(output, "replication_tables", failing)
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="boom"):
+        fs.run_to_folder(fs.load(scenario), out, 3, 5, progress=False)
+    assert list(out.iterdir()) == []

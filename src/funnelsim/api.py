@@ -42,6 +42,8 @@ WHERE: dict[str, tuple[str, str]] = {
     "run": ("experiment", "run"),
     "simulate": ("model", "simulate"),
     "write_run": ("experiment.output", "write_run"),
+    "run_to_folder": ("experiment.output", "run_to_folder"),
+    "FolderRun": ("experiment.output", "FolderRun"),
     "check_out_folder": ("experiment.output", "check_out"),
     "QuotaPlan": ("planning", "QuotaPlan"),
     "StaffingResult": ("planning", "StaffingResult"),

@@ -159,6 +159,16 @@ class Folder:
     def write_parquet(self, name: str, frame: Any, **kwargs: Any) -> Path:
         return self.write(name, lambda fh: frame.to_parquet(fh, **kwargs))
 
+    def open_read(self, name: str) -> IO[bytes]:
+        """The file ``name`` opened for reading (never through a link)."""
+        flags = os.O_RDONLY | _NOFOLLOW | _CLOEXEC
+        fd = (
+            os.open(name, flags, dir_fd=self._fd)
+            if self._fd is not None
+            else os.open(self.path / name, flags)
+        )
+        return os.fdopen(fd, "rb")
+
     def open_lock_file(self, name: str) -> int:
         """A descriptor of the file ``name`` (created when missing, never through a link)."""
         flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC

@@ -78,27 +78,40 @@ def run(
     if out is not None:
         api.check_out_folder(out, overwrite=overwrite)
     period = report.value if report else None
+    options = dict(
+        progress=progress_flag(quiet),
+        precision=precision,
+        max_replications=max_replications,
+        precision_kpis=precision_kpi,
+        parameter_uncertainty=parameter_uncertainty,
+    )
     with api.open_executor(executor, workers) as ex:
-        result = api.run(
-            s,
-            replications,
-            seed,
-            keep_records=out is not None or period is not None,
-            progress=progress_flag(quiet),
-            executor=ex,
-            precision=precision,
-            max_replications=max_replications,
-            precision_kpis=precision_kpi,
-            parameter_uncertainty=parameter_uncertainty,
-        )
+        if out is not None:
+            # Written as each replication finishes, so memory does not grow with R.
+            folder = api.run_to_folder(
+                s,
+                out,
+                replications,
+                seed,
+                period=period,
+                overwrite=overwrite,
+                executor=ex,
+                **options,
+            )
+            result = folder.result
+        else:
+            result = api.run(
+                s, replications, seed, keep_records=period is not None, executor=ex, **options
+            )
     if result.precision is not None and not json_out:
         echo_err(result.precision.describe())
     if result.parameter_uncertainty and not json_out:
         echo_err(result.describe_uncertainty())
     if out is not None:
-        written = api.write_run(result, out, period=period, overwrite=overwrite)
-        echo_err(f"wrote {', '.join(p.name for p in written)} to {out}")
-    periods = api.mean_period_report(result.records, period) if period else None
+        echo_err(f"wrote {', '.join(p.name for p in folder.written)} to {out}")
+        periods = folder.mean_periods() if period else None
+    else:
+        periods = api.mean_period_report(result.records, period) if period else None
     if json_out:
         doc = result.to_dict()
         if periods is not None:

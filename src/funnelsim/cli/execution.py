@@ -14,6 +14,27 @@ WorkersOpt = Annotated[
         "With --executor dask: the size of the local cluster.",
     ),
 ]
+# Attribution runs 2^k coalitions x replications: it uses every core unless told otherwise
+# (results are identical on any executor, so nothing is lost by it).
+AllCoresWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Run in a pool of N worker processes (default: one per CPU core; 1 runs serially, "
+        "here). With --executor dask: the size of the local cluster.",
+    ),
+]
+
+
+def workers_or_all_cores(executor: str | None, workers: int | None) -> int | None:
+    """``workers`` if given; else one per CPU core when no executor was chosen either."""
+    if workers is not None or executor is not None:
+        return workers
+    import os
+
+    return os.cpu_count() or 1
+
+
 ExecutorOpt = Annotated[
     str | None,
     typer.Option(

@@ -29,7 +29,13 @@ from .common import (
     print_json,
     progress_flag,
 )
-from .execution import ExecutorOpt, ParameterUncertaintyOpt, WorkersOpt
+from .execution import (
+    AllCoresWorkersOpt,
+    ExecutorOpt,
+    ParameterUncertaintyOpt,
+    WorkersOpt,
+    workers_or_all_cores,
+)
 
 # The KPIs a sweep prints per point; every KPI is in summary.csv.
 HEADLINE = ("revenue", "customers", "sla_attainment", "first_touch_hours_mean")
@@ -199,7 +205,7 @@ def attribute(
         int | None,
         typer.Option("--permutations", help="Random orders for sampled Shapley values (even; 32)."),
     ] = None,
-    workers: WorkersOpt = None,
+    workers: AllCoresWorkersOpt = None,
     executor: ExecutorOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -210,7 +216,7 @@ def attribute(
     a = api.load(baseline, sets or [])
     b = api.load(alternative, sets or [])
     groups = _parse_groups(group or [])
-    with api.open_executor(executor, workers) as ex:
+    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
         result = api.attribute(
             a,
             b,
@@ -283,10 +289,17 @@ def _waterfall_text(table: pd.DataFrame, unit: str) -> pd.DataFrame:
                 "95% CI": ci,
                 "cumulative": fmt(r["cumulative"], unit),
                 "share of gap": "" if math.isnan(r["share"]) else f"{r['share']:.0%}",
-                "keys": r["keys"] if not ends else "",
+                "keys": "" if ends else _few(r["keys"]),
             }
         )
     return pd.DataFrame(rows).set_index("step")
+
+
+def _few(keys: str, most: int = 3) -> str:
+    """The first few of a step's comma-separated keys, so the table fits a screen."""
+    parts = [k.strip() for k in keys.split(",") if k.strip()]
+    more = len(parts) - most
+    return ", ".join(parts[:most]) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _signed(value: float, unit: str) -> str:

@@ -20,7 +20,7 @@ from .common import (
     handled,
     progress_flag,
 )
-from .execution import ExecutorOpt, WorkersOpt
+from .execution import AllCoresWorkersOpt, ExecutorOpt, workers_or_all_cores
 
 
 @app.command()
@@ -57,7 +57,7 @@ def report(
             "follow-up, ...); each: to every differing lever (2^levers coalitions to run).",
         ),
     ] = "themes",
-    workers: WorkersOpt = None,
+    workers: AllCoresWorkersOpt = None,
     executor: ExecutorOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -72,9 +72,9 @@ def report(
     if not no_attribution and not quiet:
         echo_err(
             "attributing the revenue gap runs every coalition of the differing levers "
-            "(--workers N runs them in parallel; --no-attribution leaves this out)"
+            "on every core (--workers 1 runs serially; --no-attribution leaves this out)"
         )
-    with api.open_executor(executor, workers) as ex:
+    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
         result = api.build_report(
             a,
             b,

@@ -87,6 +87,7 @@ def run_chunk(
     (failures are data); otherwise the exception propagates to the caller. With
     ``parameter_uncertainty`` replication r runs on its parameter draw.
     """
+    from ..memory import give_back
     from .uncertainty import scenario_for
 
     out = []
@@ -97,6 +98,8 @@ def run_chunk(
             if extra_kpis is not None:
                 kpis = {**kpis, **_extra(extra_kpis, rec)}
             out.append(Outcome(key, r, kpis, rec if keep_records else None))
+            del rec
+            give_back()  # so a long series of replications does not creep up in memory
         except Exception as exc:
             if not capture_errors:
                 raise
@@ -170,7 +173,8 @@ def execute(
     """Run every job's replications on ``executor`` (None: serially, in this process).
 
     ``on_outcomes`` is called in this thread with each finished chunk's outcomes, as they come
-    (a store writes them then). Returns all outcomes sorted by (key, replication).
+    (a store writes them then); it may replace items of that list (a streaming writer drops
+    the records it has written). Returns all outcomes sorted by (key, replication).
     """
     ex = check_options(seed, executor, chunk_size, extra_kpis)
     size = chunk_size_for(ex, jobs, chunk_size)

@@ -125,6 +125,7 @@ def run(
     max_replications: int | None = None,
     precision_kpis: Iterable[str] | None = None,
     parameter_uncertainty: bool = False,
+    on_record: Callable[[FunnelRecord], None] | None = None,
 ) -> RunResult:
     """Run replications ``0..R-1`` (or the given replication ids) and return a `RunResult`.
 
@@ -146,6 +147,10 @@ def run(
     scenario's ``[uncertainty]`` section (written by `calibrate`), two replications per draw;
     the summary's intervals then include "we do not know our own funnel exactly" and split the
     variance between parameters and luck (see `funnelsim.experiment.uncertainty`).
+
+    ``on_record``: called here with each replication's record as soon as it finishes (in the
+    order they finish), which is then dropped: the result keeps no records, and memory holds
+    only the replications in flight, however many run (`write_run_streaming` uses it).
     """
     held = uncertain_setup(scenario) if parameter_uncertainty else ()
     seed = scenario.run.seed if seed is None else int(seed)
@@ -157,7 +162,7 @@ def run(
         precision_kpis,
         precision_kpi_names(precision_kpis, extra_kpis),
     )
-    options = dict(
+    options: dict[str, Any] = dict(
         executor=executor,
         chunk_size=chunk_size,
         keep_records=keep_records,
@@ -165,6 +170,17 @@ def run(
         progress=progress,
         desc=scenario.name,
     )
+    if on_record is not None:
+        # One replication per task, so that no task holds many records before handing them on.
+        options.update(keep_records=True, chunk_size=chunk_size or 1)
+
+        def hand_on(outcomes: list) -> None:
+            for i, o in enumerate(outcomes):
+                if o.record is not None:
+                    on_record(o.record)
+                    outcomes[i] = replace(o, record=None)
+
+        options["on_outcomes"] = hand_on
     pu = bool(parameter_uncertainty)
     if settings is None:
         outcomes = execute(

@@ -4,6 +4,7 @@ from .kpis import KPI_NAMES, KPIS, UNITS, Kpi, compute_kpis
 from .ledger import attempts_frame, feedback_frame, handoffs_frame, ledger_frame
 from .periods import (
     FREQUENCIES,
+    mean_of_period_reports,
     mean_period_report,
     period_report,
     period_reports,
@@ -21,6 +22,7 @@ __all__ = [
     "feedback_frame",
     "handoffs_frame",
     "ledger_frame",
+    "mean_of_period_reports",
     "mean_period_report",
     "period_report",
     "period_reports",

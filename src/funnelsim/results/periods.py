@@ -147,7 +147,11 @@ def period_reports(records, period: str = "weekly") -> pd.DataFrame:
 
 def mean_period_report(records, period: str = "weekly") -> pd.DataFrame:
     """Per period, the mean over replications of every column (SLA attainment pooled)."""
-    tidy = period_reports(records, period)
+    return mean_of_period_reports(period_reports(records, period))
+
+
+def mean_of_period_reports(tidy: pd.DataFrame) -> pd.DataFrame:
+    """`mean_period_report` from the stacked reports (`period_reports`) themselves."""
     if tidy.empty:
         return tidy
     n = tidy["replication"].nunique()
