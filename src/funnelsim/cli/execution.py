@@ -14,8 +14,8 @@ WorkersOpt = Annotated[
         "With --executor dask: the size of the local cluster.",
     ),
 ]
-# Attribution runs 2^k coalitions x replications: it uses every core unless told otherwise
-# (results are identical on any executor, so nothing is lost by it).
+# Attribution, quota and staffing run hundreds of replications: they use every core unless
+# told otherwise (results are identical on any executor, so nothing is lost by it).
 AllCoresWorkersOpt = Annotated[
     int | None,
     typer.Option(

@@ -27,7 +27,12 @@ from .common import (
     progress_flag,
     replications_in_range,
 )
-from .execution import ExecutorOpt, ParameterUncertaintyOpt, WorkersOpt
+from .execution import (
+    AllCoresWorkersOpt,
+    ExecutorOpt,
+    ParameterUncertaintyOpt,
+    workers_or_all_cores,
+)
 
 SlaOpt = Annotated[
     float,
@@ -117,7 +122,7 @@ def quota(
             callback=replications_in_range,
         ),
     ] = None,
-    workers: WorkersOpt = None,
+    workers: AllCoresWorkersOpt = None,
     executor: ExecutorOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -126,7 +131,7 @@ def quota(
     """The smallest prospect volume (and MQLs, reps) that reaches a revenue target with a given
     probability, beside the deterministic reverse funnel."""
     s = api.load(scenario, sets or [])
-    with api.open_executor(executor, workers) as ex:
+    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
         plan = api.quota(
             s,
             target_revenue,
@@ -374,7 +379,7 @@ def staffing(
             callback=replications_in_range,
         ),
     ] = None,
-    workers: WorkersOpt = None,
+    workers: AllCoresWorkersOpt = None,
     executor: ExecutorOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
@@ -382,7 +387,7 @@ def staffing(
     """The fewest reps that keep SLA attainment >= --sla-target at the scenario's lead volume,
     the most profitable headcount that keeps it, and the current headcount beside them."""
     s = api.load(scenario, sets or [])
-    with api.open_executor(executor, workers) as ex:
+    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
         result = api.staffing(
             s,
             sla_target,
