@@ -182,6 +182,30 @@ def test_the_memory_estimate_refuses_what_would_not_fit(minimal_scenario_dict):
     assert estimate_work(ok).bytes < MAX_REPLICATION_BYTES
 
 
+def test_the_arrivals_before_and_after_the_cohort_count_against_the_memory_budget(
+    minimal_scenario_dict, cli, write_scenario
+):
+    """A one-day cohort of 1.4M prospects fits, but its leads hand off over months (mean 90
+    days to MQL), and arrivals are simulated over all of that before and after the cohort to
+    keep its queue steady: hundreds of millions of prospects. Refused before anything runs, by
+    `simulate` and by the command line (exit 2, naming the key), not after 10 GB of work."""
+    changes = {
+        "run.horizon_days": 1,
+        "arrivals.prospects_per_week": 1e7,
+        "marketing.time_to_mql_days": {"dist": "exponential", "mean": 90},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fs.ScenarioWarning)
+        s = fs.from_dict(minimal_scenario_dict, "f.toml", changes)  # the cohort alone fits
+    with pytest.raises(
+        fs.ScenarioError, match=r"arrivals\.prospects_per_week: .* simulated from day -\d+"
+    ):
+        fs.simulate(s, 1, 0)
+    res = cli("run", write_scenario(s.model_dump(mode="json", exclude_unset=True)), "-q")
+    assert res.exit_code == 2 and "marketing.time_to_mql_days" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+
+
 def test_counts_at_their_bounds_fit_their_integer_types(minimal_scenario_dict):
     """No silent truncation: with the most channels and rejection reasons allowed, each with its
     own cost, every prospect keeps its channel (marketing_cost is exact) and every rejection

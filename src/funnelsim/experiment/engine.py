@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..model import FunnelRecord, simulate
+from ..model.funnel import check_simulated_work
 from ..results import compute_kpis
 from ..scenario import Scenario
 from .executors import (
@@ -177,6 +178,10 @@ def execute(
     the records it has written). Returns all outcomes sorted by (key, replication).
     """
     ex = check_options(seed, executor, chunk_size, extra_kpis)
+    if not capture_errors:
+        # Here, before anything is submitted: a worker's error would reach us only as text.
+        for scenario in {id(job.scenario): job.scenario for job in jobs}.values():
+            check_simulated_work(scenario)
     size = chunk_size_for(ex, jobs, chunk_size)
     chunks = [
         (job, job.replications[i : i + size])

@@ -18,7 +18,9 @@ import math
 import numpy as np
 
 from ..calendar import DAY_INDEX
+from ..errors import Problem, ScenarioError
 from ..scenario import Scenario
+from ..scenario.checks import BYTES_PER_PROSPECT, MAX_REPLICATION_BYTES
 from .channels import channel_mix
 from .leads import LeadPlan, LeadSource, delay_bound_h
 from .record import FunnelRecord
@@ -88,14 +90,50 @@ def pull_schedule(s: Scenario) -> PullSchedule | None:
 
 def tail_cap_h(s: Scenario, rules: Rules) -> float:
     """The latest time any arrival is simulated: past the horizon by the longest first-hand-off
-    delay, every nurture cycle and the whole cadence, plus a margin."""
+    delay, every nurture cycle and the whole cadence, plus a margin (30 days, or the horizon if
+    shorter: a queue that still holds a cohort lead that long after a short cohort is
+    overloaded, and arrivals at a high rate for a month would cost far more than the run)."""
     nurture = (rules.max_cycles - 1) * rules.max_nurture_h if rules.recycle else 0.0
+    horizon_h = s.run.horizon_days * 24.0
     return (
-        s.run.horizon_days * 24.0
+        horizon_h
         + delay_bound_h(channel_mix(s))
         + nurture
         + rules.cadence[-1]
-        + _TAIL_MARGIN_H
+        + min(_TAIL_MARGIN_H, horizon_h)
+    )
+
+
+def simulated_span_h(s: Scenario) -> tuple[float, float]:
+    """The most of time one replication simulates arrivals in: (from, to) in hours, from the
+    pre-history (leads that arrive before day 0 but are handed off after it) to the tail cap."""
+    return -delay_bound_h(channel_mix(s)), tail_cap_h(s, sales_rules(s))
+
+
+def check_simulated_work(s: Scenario) -> None:
+    """Refuse (`ScenarioError`) a scenario whose simulated arrivals, the cohort's and those
+    before and after it that keep its queue steady, could not fit in memory. The cohort alone
+    is checked when the scenario loads; this adds the pre-history and the tail, which need the
+    delay distributions."""
+    lo, hi = simulated_span_h(s)
+    prospects = s.arrivals.prospects_per_week / WEEK_H * (hi - lo)
+    if prospects * BYTES_PER_PROSPECT <= MAX_REPLICATION_BYTES:
+        return
+    raise ScenarioError(
+        [
+            Problem(
+                "arrivals.prospects_per_week",
+                f"{s.arrivals.prospects_per_week:,.6g} a week is simulated from day "
+                f"{lo / 24:,.0f} to day {hi / 24:,.0f} (the cohort's leads hand off up to "
+                f"{-lo / 24:,.0f} days after they arrive, and the queue they meet is kept "
+                f"steady until the last is worked), up to {prospects:,.3g} prospects per "
+                f"replication, about {prospects * BYTES_PER_PROSPECT / 1e9:,.1f} GB; at most "
+                f"{MAX_REPLICATION_BYTES / 1e9:g} GB are allowed: lower the volume, the delay "
+                "to MQL (marketing.time_to_mql_days) or the nurture cycles",
+                s.arrivals.prospects_per_week,
+            )
+        ],
+        s.name,
     )
 
 
@@ -106,6 +144,7 @@ def simulate(scenario: Scenario, seed: int | None = None, replication: int = 0) 
     (seed, r), never on how many replications run or in what order.
     """
     s = scenario
+    check_simulated_work(s)
     seed = s.run.seed if seed is None else seed
     r = replication
     streams = Streams(seed, r)
