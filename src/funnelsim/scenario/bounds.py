@@ -182,7 +182,11 @@ def markdown() -> str:
         f"Across keys: one replication may hold at most {checks.MAX_PROSPECTS:,} prospects "
         "(`prospects_per_week` × `horizon_days` / 7), and its estimated peak memory (prospects, "
         "plus a handling time per MQL lead for each of `attempts` × `max_cycles`) at most "
-        f"{budget_gb:g} GB. On the command line: `--replications` and `--max-replications` "
+        f"{budget_gb:g} GB. The arrivals simulated around the cohort count too (those "
+        "before it whose leads hand off inside it, and those after it that keep its queue "
+        "steady until its last lead is worked: up to the longest delay to MQL on each side): "
+        f"their estimated memory is also held to {budget_gb:g} GB when the run starts. On the "
+        "command line: `--replications` and `--max-replications` "
         f"at most {MAX_REPLICATIONS:,}; `--seed` from 0 to 2^63 - 1.",
         "",
         f"Files: a scenario is read only from a regular file of at most {MAX_SCENARIO_BYTES:,} "
