@@ -26,6 +26,7 @@ from .common import (
     progress_flag,
 )
 from .execution import (
+    DiffPrecisionOpt,
     ExecutorOpt,
     MaxRepsOpt,
     ParameterUncertaintyOpt,
@@ -149,15 +150,15 @@ def compare(
     quiet: QuietOpt = False,
     workers: WorkersOpt = None,
     executor: ExecutorOpt = None,
-    precision: PrecisionOpt = None,
+    precision: DiffPrecisionOpt = None,
     max_replications: MaxRepsOpt = None,
     precision_kpi: PrecisionKpiOpt = None,
     parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """Compare two scenarios on common random numbers, with paired 95% CIs of the differences.
 
-    With --precision, the yardstick is the baseline's mean: replications are added until each
-    difference's CI half-width is within that share of it."""
+    With --precision, the yardstick is the difference itself: paired replications are added
+    until each difference's CI half-width is within that share of the difference."""
     from ..formatting import comparison_text_frame, share_text_frame
 
     a = api.load(baseline, sets or [])

@@ -53,6 +53,17 @@ PrecisionOpt = Annotated[
         "(default 10).",
     ),
 ]
+DiffPrecisionOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--precision",
+        help="Add paired replications in batches until the 95% CI half-width of each "
+        "--precision-kpi's difference is within this share of the difference itself (e.g. "
+        "0.05: the gap known to ±5% of the gap); --replications is the first batch (default "
+        "10). A difference near zero cannot be known to a share of itself: it runs to "
+        "--max-replications and reports the target not met.",
+    ),
+]
 MaxRepsOpt = Annotated[
     int | None,
     typer.Option("--max-replications", help="The most replications --precision may use (100)."),
