@@ -1,8 +1,9 @@
 """How many replications: the sequential rule adds batches until the CI is tight enough.
 
 The rule (AnyLogic-style; Hoad, Robinson & Davies 2010): a KPI is precise enough when its 95% t
-half-width is within ``precision * |mean|``; otherwise the next batch brings the count to
-n* = ceil((t(n-1) s / (precision |mean|))^2), adding at least 3, never past the ceiling.
+half-width is within ``precision * |mean|`` (for a comparison, ``|mean difference|``);
+otherwise the next batch brings the count to n* = ceil((t(n-1) s / (precision |mean|))^2),
+adding at least 3, never past the ceiling.
 """
 
 from __future__ import annotations
@@ -87,18 +88,61 @@ def test_ceiling_is_respected_and_reported(base):
     assert doc["replications_reached"] == 9 and doc["precision_met"] is False
 
 
-def test_compare_precision_is_relative_to_the_baseline(base):
-    """The yardstick is the baseline's mean: a difference near zero could never be measured to
-    within a share of itself."""
-    alt = fs.override(base, {"qualification.sql_rate": 0.5})
-    comp = fs.compare(base, alt, seed=3, precision=0.01, progress=False)
+def test_compare_precision_is_relative_to_the_difference(base):
+    """The yardstick of a comparison is the difference itself: the gap is known to ±5% of the
+    gap. A win rate of 0.9 against 1 moves revenue by about 10%, so measured against the
+    baseline's mean (the old yardstick) 10 replications were enough, with the difference's
+    half-width still 9% of the difference; now the rule goes on until it is within 5%."""
+    alt = fs.override(base, {"deals.win_rate": 0.9})
+    comp = fs.compare(base, alt, seed=3, precision=0.05, progress=False)
     report = comp.precision
     assert report.met and report.replications_reached > 10
+    assert report.yardstick == "difference"
     row = comp.table().loc["revenue"]
-    assert (row["ci_high"] - row["ci_low"]) / 2 <= 0.01 * abs(row["baseline"])
-    assert comp.to_dict()["replications_reached"] == comp.baseline.replications
+    half = (row["ci_high"] - row["ci_low"]) / 2
+    assert half <= 0.05 * abs(row["diff"])
+    assert report.relative_half_width["revenue"] == pytest.approx(half / abs(row["diff"]))
+    assert row["ci_high"] < 0  # within eps < 1 of itself: the CI excludes zero
+    # The old yardstick would have stopped at the first batch, short of the target.
+    first = fs.compare(base, alt, 10, 3, progress=False).table().loc["revenue"]
+    assert (first["ci_high"] - first["ci_low"]) / 2 > 0.05 * abs(first["diff"])
+    assert (first["ci_high"] - first["ci_low"]) / 2 <= 0.05 * abs(first["baseline"])
+    doc = comp.to_dict()
+    assert doc["replications_reached"] == comp.baseline.replications
+    assert doc["precision_yardstick"] == "difference"
     plain = fs.compare(base, alt, report.replications_reached, 3, progress=False)
     pd.testing.assert_frame_equal(comp.table(), plain.table(), check_exact=True)
+
+
+def test_compare_precision_of_a_difference_near_zero_is_not_met_and_says_why(base):
+    """A gamma deal size of the same mean as the constant one: the true revenue difference is 0,
+    so no count measures it to a share of itself. The rule runs to the ceiling, reports the
+    target not met, and says the CI still includes zero (it does at this seed: checked)."""
+    alt = fs.override(base, {"deals.deal_size": {"dist": "gamma", "mean": 1000, "cv": 0.5}})
+    comp = fs.compare(base, alt, seed=3, precision=0.05, max_replications=15, progress=False)
+    report = comp.precision
+    assert not report.met and report.replications_reached == 15
+    row = comp.table().loc["revenue"]
+    assert row["ci_low"] < 0 < row["ci_high"]
+    assert "still includes zero" in report.describe()
+    assert "target NOT met" in report.describe()
+
+
+def test_cli_compare_precision_speaks_of_the_difference(cli, write_scenario, minimal_dict_factory):
+    data = minimal_dict_factory()
+    a = write_scenario(data, "a.toml")
+    data["deals"]["win_rate"] = 0.9
+    b = write_scenario(data, "b.toml")
+    res = cli("compare", a, b, "--precision", "0.05", "--json", "-q")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["precision_met"] is True and doc["precision_yardstick"] == "difference"
+    k = doc["kpis"]["revenue"]
+    assert (k["ci95"][1] - k["ci95"][0]) / 2 <= 0.05 * abs(k["diff"])
+    text = cli("compare", a, b, "--precision", "0.05", "-q")
+    assert "target met (revenue ±" in text.stderr and "of the difference" in text.stderr
+    helptext = " ".join(cli("compare", "--help").stdout.replace("│", " ").split())
+    assert "share of the difference itself" in helptext
 
 
 def test_cli_run_precision_json_and_stderr_report(cli, write_scenario, minimal_dict_factory):

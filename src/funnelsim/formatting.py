@@ -132,18 +132,30 @@ def comparison_text_frame(
     return out
 
 
+# The period report's shares: every one printed as a percentage (a count's mean keeps one decimal).
+PERIOD_SHARES = (
+    "commitment_attainment",
+    "acceptance_rate",
+    "sla_attainment",
+    "attempts_attainment",
+)
+
+
 def period_text_frame(periods: pd.DataFrame) -> pd.DataFrame:
-    """A period report with counts rounded, SLA attainment as a percentage and revenue as money."""
+    """A period report with counts rounded to one decimal, every share as a percentage and
+    revenue as money; "-" where a value is undefined (no commitment, no MQLs, a stage over)."""
     out = pd.DataFrame(index=periods.index.strftime("%Y-%m-%d"))
     out.index.name = "period"
     for col in periods.columns:
         values = periods[col].to_numpy()
-        if col == "sla_attainment":
+        if col in PERIOD_SHARES:
             out[col] = [fmt(v, "rate") for v in values]
         elif col == "revenue":
-            out[col] = [money(v) for v in values]
+            out[col] = [fmt(v, "currency") for v in values]
         elif col != "sla_met":
-            out[col.replace("rejected_", "rej_")] = [f"{v:,.1f}" for v in values]
+            out[col.replace("rejected_", "rej_")] = [
+                "-" if math.isnan(v) else f"{v:,.1f}" for v in values
+            ]
     return out
 
 

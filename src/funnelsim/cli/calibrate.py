@@ -10,16 +10,8 @@ import typer
 
 from .. import api
 from ..errors import UsageError
-from .common import (
-    JsonOpt,
-    QuietOpt,
-    app,
-    echo_err,
-    handled,
-    print_frame,
-    print_json,
-    progress_flag,
-)
+from .common import app, echo_err, handled, print_frame, print_json, progress_flag
+from .options import JsonOpt, QuietOpt
 
 
 def _require_lifelines() -> None:

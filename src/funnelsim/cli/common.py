@@ -1,4 +1,5 @@
-"""What every command shares: the Typer app, common options, error handling and printing.
+"""What every command shares: the Typer app, error handling and printing (the options every
+command shares are in `options`).
 
 Exit status: 0 success, 2 bad input (with a message naming the file and key), 1 anything else.
 With ``--json`` stdout holds one JSON document; progress and warnings go to stderr.
@@ -11,13 +12,10 @@ import json
 import os
 import sys
 import warnings
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from ..caps import MAX_REPLICATIONS
 from ..errors import ScenarioError, ScenarioWarning, UsageError, printable
 
 app = typer.Typer(
@@ -26,52 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Simulate a B2B revenue funnel and compare aligned and siloed sales-marketing policies.",
 )
-
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario key, e.g. --set sales.reps=7 (repeatable)."),
-]
-SeedOpt = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's run.seed).")]
-
-
-def count_at_most(most: int):
-    """A Typer option callback refusing (exit 2) a count above ``most`` before the command
-    starts, where a huge count would hang building its work; the command's own checks say what
-    is wrong with a small one."""
-
-    def check(value: int | None) -> int | None:
-        if value is not None and value > most:
-            raise typer.BadParameter(f"must be at most {most:,} (given: {value})")
-        return value
-
-    return check
-
-
-replications_in_range = count_at_most(MAX_REPLICATIONS)
-RepsOpt = Annotated[
-    int | None,
-    typer.Option(
-        help="Replications (default: the scenario's run.replications).",
-        callback=replications_in_range,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-OverwriteOpt = Annotated[
-    bool,
-    typer.Option(
-        "--overwrite",
-        help="Write into --out even when it holds files funnelsim did not write (files of the "
-        "same names are replaced).",
-    ),
-]
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)]
-
-
-class Period(StrEnum):
-    daily = "daily"
-    weekly = "weekly"
-    monthly = "monthly"
 
 
 def frame_records(frame) -> list[dict]:

@@ -9,14 +9,6 @@ import typer
 
 from .. import api
 from .common import (
-    JsonOpt,
-    OverwriteOpt,
-    Period,
-    QuietOpt,
-    RepsOpt,
-    ScenarioArg,
-    SeedOpt,
-    SetOpt,
     app,
     echo_err,
     frame_records,
@@ -25,13 +17,19 @@ from .common import (
     print_json,
     progress_flag,
 )
-from .execution import (
-    ExecutorOpt,
-    MaxRepsOpt,
+from .options import (
+    DiffPrecision,
+    JsonOpt,
+    OverwriteOpt,
     ParameterUncertaintyOpt,
-    PrecisionKpiOpt,
-    PrecisionOpt,
-    WorkersOpt,
+    Period,
+    Precision,
+    QuietOpt,
+    Runs,
+    ScenarioArg,
+    SetOpt,
+    Where,
+    bundled,
 )
 
 
@@ -49,11 +47,10 @@ def validate(scenario: ScenarioArg, sets: SetOpt = None) -> None:
 
 @app.command()
 @handled
+@bundled
 def run(
     scenario: ScenarioArg,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: RepsOpt = None,
+    runs: Runs = Runs(),
     json_out: JsonOpt = False,
     out: Annotated[
         Path | None, typer.Option(help="Write KPIs, summary, ledger and attempts to this folder.")
@@ -63,36 +60,31 @@ def run(
         Period | None,
         typer.Option(help="Also print (and with --out write) a per-period report of the cohort."),
     ] = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = None,
-    precision: PrecisionOpt = None,
-    max_replications: MaxRepsOpt = None,
-    precision_kpi: PrecisionKpiOpt = None,
+    where: Where = Where(),
+    precision: Precision = Precision(),
     parameter_uncertainty: ParameterUncertaintyOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Run one scenario for R replications and print every KPI with its 95% CI."""
     from ..formatting import period_text_frame, share_text_frame, summary_text_frame
 
-    s = api.load(scenario, sets or [])
+    s = runs.load(scenario)
     if out is not None:
         api.check_out_folder(out, overwrite=overwrite)
     period = report.value if report else None
     options = dict(
         progress=progress_flag(quiet),
-        precision=precision,
-        max_replications=max_replications,
-        precision_kpis=precision_kpi,
         parameter_uncertainty=parameter_uncertainty,
+        **precision.kwargs(),
     )
-    with api.open_executor(executor, workers) as ex:
+    with where.open() as ex:
         if out is not None:
             # Written as each replication finishes, so memory does not grow with R.
             folder = api.run_to_folder(
                 s,
                 out,
-                replications,
-                seed,
+                runs.replications,
+                runs.seed,
                 period=period,
                 overwrite=overwrite,
                 executor=ex,
@@ -101,7 +93,12 @@ def run(
             result = folder.result
         else:
             result = api.run(
-                s, replications, seed, keep_records=period is not None, executor=ex, **options
+                s,
+                runs.replications,
+                runs.seed,
+                keep_records=period is not None,
+                executor=ex,
+                **options,
             )
     if result.precision is not None and not json_out:
         echo_err(result.precision.describe())
@@ -139,41 +136,35 @@ def run(
 
 @app.command()
 @handled
+@bundled
 def compare(
     baseline: ScenarioArg,
     alternative: ScenarioArg,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: RepsOpt = None,
+    runs: Runs = Runs(),
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = None,
-    precision: PrecisionOpt = None,
-    max_replications: MaxRepsOpt = None,
-    precision_kpi: PrecisionKpiOpt = None,
+    where: Where = Where(),
+    precision: DiffPrecision = DiffPrecision(),
     parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """Compare two scenarios on common random numbers, with paired 95% CIs of the differences.
 
-    With --precision, the yardstick is the baseline's mean: replications are added until each
-    difference's CI half-width is within that share of it."""
+    With --precision, the yardstick is the difference itself: paired replications are added
+    until each difference's CI half-width is within that share of the difference."""
     from ..formatting import comparison_text_frame, share_text_frame
 
-    a = api.load(baseline, sets or [])
-    b = api.load(alternative, sets or [])
-    with api.open_executor(executor, workers) as ex:
+    a = runs.load(baseline)
+    b = runs.load(alternative)
+    with where.open() as ex:
         comp = api.compare(
             a,
             b,
-            replications,
-            seed,
+            runs.replications,
+            runs.seed,
             progress=progress_flag(quiet),
             executor=ex,
-            precision=precision,
-            max_replications=max_replications,
-            precision_kpis=precision_kpi,
             parameter_uncertainty=parameter_uncertainty,
+            **precision.kwargs(),
         )
     if comp.precision is not None and not json_out:
         echo_err(comp.precision.describe())

@@ -14,27 +14,17 @@ if TYPE_CHECKING:
 
 from .. import api
 from ..errors import UsageError
-from .common import (
+from .common import app, echo_err, handled, print_frame, print_json, progress_flag
+from .options import (
+    AllCoresWhere,
     JsonOpt,
     OverwriteOpt,
-    QuietOpt,
-    RepsOpt,
-    ScenarioArg,
-    SeedOpt,
-    SetOpt,
-    app,
-    echo_err,
-    handled,
-    print_frame,
-    print_json,
-    progress_flag,
-)
-from .execution import (
-    AllCoresWorkersOpt,
-    ExecutorOpt,
     ParameterUncertaintyOpt,
-    WorkersOpt,
-    workers_or_all_cores,
+    QuietOpt,
+    Runs,
+    ScenarioArg,
+    Where,
+    bundled,
 )
 
 # The KPIs a sweep prints per point; every KPI is in summary.csv.
@@ -44,6 +34,7 @@ MAX_PRINTED_POINTS = 50
 
 @app.command()
 @handled
+@bundled
 def sweep(
     scenario: ScenarioArg,
     out: Annotated[
@@ -76,11 +67,8 @@ def sweep(
             "cell keeps the scenario's value).",
         ),
     ] = None,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: RepsOpt = None,
-    workers: WorkersOpt = None,
-    executor: ExecutorOpt = None,
+    runs: Runs = Runs(),
+    where: Where = Where(),
     chunk_size: Annotated[
         int | None,
         typer.Option("--chunk-size", help="Replications per task (default: sized to workers)."),
@@ -98,7 +86,7 @@ def sweep(
 
     from ..experiment.design import parse_grid_options, parse_lhs_options
 
-    s = api.load(scenario, sets or [])
+    s = runs.load(scenario)
     chosen = [
         name for name, given in (("--grid", grid), ("--lhs", lhs), ("--points", points)) if given
     ]
@@ -110,7 +98,7 @@ def sweep(
         )
     if samples is not None and not lhs:
         raise UsageError("--samples only applies to --lhs")
-    run_seed = s.run.seed if seed is None else seed
+    run_seed = s.run.seed if runs.seed is None else runs.seed
     if grid:
         design = api.grid_points(parse_grid_options(grid))
     elif lhs:
@@ -119,11 +107,11 @@ def sweep(
         design = api.latin_hypercube(s, parse_lhs_options(lhs), samples, run_seed)
     else:
         design = api.read_points(points)
-    with api.open_executor(executor, workers) as ex:
+    with where.open() as ex:
         result = api.sweep(
             s,
             design,
-            replications,
+            runs.replications,
             run_seed,
             executor=ex,
             out=out,
@@ -168,12 +156,11 @@ def _print_sweep(result: api.SweepResult) -> None:
 
 @app.command()
 @handled
+@bundled
 def attribute(
     baseline: ScenarioArg,
     alternative: ScenarioArg,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: RepsOpt = None,
+    runs: Runs = Runs(),
     json_out: JsonOpt = False,
     kpi: Annotated[str, typer.Option("--kpi", help="The KPI whose gap is split.")] = "revenue",
     group: Annotated[
@@ -205,23 +192,22 @@ def attribute(
         int | None,
         typer.Option("--permutations", help="Random orders for sampled Shapley values (even; 32)."),
     ] = None,
-    workers: AllCoresWorkersOpt = None,
-    executor: ExecutorOpt = None,
+    where: AllCoresWhere = AllCoresWhere(),
     quiet: QuietOpt = False,
 ) -> None:
     """Split the revenue gap between two scenarios into each differing lever's contribution
     (Shapley values on common random numbers): which lever is worth the most?"""
     from ..formatting import unit_of
 
-    a = api.load(baseline, sets or [])
-    b = api.load(alternative, sets or [])
+    a = runs.load(baseline)
+    b = runs.load(alternative)
     groups = _parse_groups(group or [])
-    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
+    with where.open() as ex:
         result = api.attribute(
             a,
             b,
-            replications,
-            seed,
+            runs.replications,
+            runs.seed,
             kpi=kpi,
             groups=groups,
             by=by,

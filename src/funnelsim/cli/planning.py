@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,54 +13,49 @@ if TYPE_CHECKING:
 
 from .. import api
 from ..caps import MAX_REPLICATIONS
-from .common import (
+from .common import app, echo_err, handled, print_frame, print_json, progress_flag
+from .options import (
+    AllCoresWhere,
+    BasisOpt,
+    BookedOpt,
     JsonOpt,
-    QuietOpt,
-    ScenarioArg,
-    SeedOpt,
-    SetOpt,
-    app,
-    count_at_most,
-    echo_err,
-    handled,
-    print_frame,
-    print_json,
-    progress_flag,
-    replications_in_range,
-)
-from .execution import (
-    AllCoresWorkersOpt,
-    ExecutorOpt,
     ParameterUncertaintyOpt,
-    workers_or_all_cores,
+    QuietOpt,
+    Runs,
+    ScenarioArg,
+    SlaOpt,
+    bundled,
+    count_at_most,
+    replications_option,
 )
 
-SlaOpt = Annotated[
-    float,
-    typer.Option(help="Keep the share of accepted MQLs first touched within sla_hours >= this."),
-]
-BasisOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--revenue-basis",
-        help="What counts toward the target: booked, the default (deals closed by "
-        "--booked-within-days, else by the horizon: this year's bookings); all-bookings (every "
-        "deal the cohort wins, whenever it closes); or recognized (revenue recognised by the "
-        "horizon).",
-        show_default=False,
-    ),
-]
-BookedOpt = Annotated[
-    float | None,
-    typer.Option(
-        help="With --revenue-basis booked: count deals closed by this day (default: the "
-        "horizon; the fiscal-year view)."
-    ),
-]
+CandidateRepsOpt = replications_option(
+    "Replications per candidate volume (default: the scenario's, raised to what --confidence "
+    "and --assurance need)."
+)
+HeadcountRepsOpt = replications_option(
+    "The most replications a rep count gets (default: the scenario's run.replications); a count "
+    "whose answer is clear sooner gets fewer."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class CandidateRuns(Runs):
+    """`Runs` whose ``--replications`` is the count per candidate volume."""
+
+    replications: CandidateRepsOpt = None
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadcountRuns(Runs):
+    """`Runs` whose ``--replications`` is the most a rep count gets."""
+
+    replications: HeadcountRepsOpt = None
 
 
 @app.command()
 @handled
+@bundled
 def quota(
     scenario: ScenarioArg,
     target_revenue: Annotated[
@@ -112,26 +108,16 @@ def quota(
             "the reps would be offered twice their MQL time if lower)."
         ),
     ] = None,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            help="Replications per candidate volume (default: the scenario's, raised to what "
-            "--confidence and --assurance need).",
-            callback=replications_in_range,
-        ),
-    ] = None,
-    workers: AllCoresWorkersOpt = None,
-    executor: ExecutorOpt = None,
+    runs: CandidateRuns = CandidateRuns(),
+    where: AllCoresWhere = AllCoresWhere(),
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     parameter_uncertainty: ParameterUncertaintyOpt = False,
 ) -> None:
     """The smallest prospect volume (and MQLs, reps) that reaches a revenue target with a given
     probability, beside the deterministic reverse funnel."""
-    s = api.load(scenario, sets or [])
-    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
+    s = runs.load(scenario)
+    with where.open() as ex:
         plan = api.quota(
             s,
             target_revenue,
@@ -142,9 +128,9 @@ def quota(
             sla_target=sla_target,
             size_reps=size_reps,
             by_month=by_month,
-            replications=replications,
+            replications=runs.replications,
             validate=validate,
-            seed=seed,
+            seed=runs.seed,
             tolerance=tolerance,
             max_prospects_per_week=max_prospects_per_week,
             executor=ex,
@@ -357,6 +343,7 @@ def _monthly_text(table: pd.DataFrame) -> pd.DataFrame:
 
 @app.command()
 @handled
+@bundled
 def staffing(
     scenario: ScenarioArg,
     sla_target: SlaOpt = 0.9,
@@ -369,30 +356,20 @@ def staffing(
     ] = None,
     revenue_basis: BasisOpt = None,
     booked_within_days: BookedOpt = None,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: Annotated[
-        int | None,
-        typer.Option(
-            help="The most replications a rep count gets (default: the scenario's "
-            "run.replications); a count whose answer is clear sooner gets fewer.",
-            callback=replications_in_range,
-        ),
-    ] = None,
-    workers: AllCoresWorkersOpt = None,
-    executor: ExecutorOpt = None,
+    runs: HeadcountRuns = HeadcountRuns(),
+    where: AllCoresWhere = AllCoresWhere(),
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """The fewest reps that keep SLA attainment >= --sla-target at the scenario's lead volume,
     the most profitable headcount that keeps it, and the current headcount beside them."""
-    s = api.load(scenario, sets or [])
-    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
+    s = runs.load(scenario)
+    with where.open() as ex:
         result = api.staffing(
             s,
             sla_target,
-            replications=replications,
-            seed=seed,
+            replications=runs.replications,
+            seed=runs.seed,
             rep_cost_per_year=rep_cost_per_year,
             revenue_basis=revenue_basis,
             booked_within_days=booked_within_days,

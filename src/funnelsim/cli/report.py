@@ -9,22 +9,13 @@ import typer
 
 from .. import api
 from ..errors import UsageError
-from .common import (
-    QuietOpt,
-    RepsOpt,
-    ScenarioArg,
-    SeedOpt,
-    SetOpt,
-    app,
-    echo_err,
-    handled,
-    progress_flag,
-)
-from .execution import AllCoresWorkersOpt, ExecutorOpt, workers_or_all_cores
+from .common import app, echo_err, handled, progress_flag
+from .options import AllCoresWhere, QuietOpt, Runs, ScenarioArg, bundled
 
 
 @app.command()
 @handled
+@bundled
 def report(
     baseline: ScenarioArg,
     alternative: ScenarioArg,
@@ -35,9 +26,7 @@ def report(
     png: Annotated[
         Path | None, typer.Option("--png", help="Also write each chart as DIR/<chart>.png.")
     ] = None,
-    sets: SetOpt = None,
-    seed: SeedOpt = None,
-    replications: RepsOpt = None,
+    runs: Runs = Runs(),
     target_revenue: Annotated[
         float | None,
         typer.Option(help="Revenue target drawn on the revenue chart, with the share reaching it."),
@@ -57,8 +46,7 @@ def report(
             "follow-up, ...); each: to every differing lever (2^levers coalitions to run).",
         ),
     ] = "themes",
-    workers: AllCoresWorkersOpt = None,
-    executor: ExecutorOpt = None,
+    where: AllCoresWhere = AllCoresWhere(),
     quiet: QuietOpt = False,
 ) -> None:
     """Write one self-contained HTML report comparing ALTERNATIVE with BASELINE: headline, key
@@ -67,19 +55,19 @@ def report(
         raise UsageError(f"-o: {out} is a folder; give the HTML file to write, e.g. report.html")
     if png is not None and png.exists() and not png.is_dir():
         raise UsageError(f"--png: {png} is a file; give a folder for the PNG charts")
-    a = api.load(baseline, sets or [])
-    b = api.load(alternative, sets or [])
+    a = runs.load(baseline)
+    b = runs.load(alternative)
     if not no_attribution and not quiet:
         echo_err(
             "attributing the revenue gap runs every coalition of the differing levers "
             "on every core (--workers 1 runs serially; --no-attribution leaves this out)"
         )
-    with api.open_executor(executor, workers_or_all_cores(executor, workers)) as ex:
+    with where.open() as ex:
         result = api.build_report(
             a,
             b,
-            replications,
-            seed,
+            runs.replications,
+            runs.seed,
             target=target_revenue,
             attribution=not no_attribution,
             levers=levers,

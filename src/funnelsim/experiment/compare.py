@@ -161,9 +161,11 @@ def compare(
 
     ``precision`` (e.g. 0.05) adds paired replications in batches until, for every KPI in
     ``precision_kpis`` (default revenue), the 95% CI of the difference is within ±precision of
-    the baseline's mean (the difference itself may be near zero, so it cannot be the yardstick),
-    or ``max_replications`` (default 100) is reached. The first batch is ``replications``
-    (default 10); ``comparison.precision`` reports the count reached.
+    the difference itself (its relative precision: the gap is known to ±5% of the gap), or
+    ``max_replications`` (default 100) is reached. The first batch is ``replications``
+    (default 10); ``comparison.precision`` reports the count reached and whether the target was
+    met. A difference near zero cannot be known to a share of itself: such a comparison runs to
+    ``max_replications`` and reports the target not met (its CI still includes zero).
 
     ``parameter_uncertainty``: replication r of both scenarios runs on the same draw of the
     fitted parameters (each scenario's ``[uncertainty]`` section; a key one of them changed
@@ -180,6 +182,7 @@ def compare(
         replications,
         precision_kpis,
         precision_kpi_names(precision_kpis, extra_kpis),
+        yardstick="difference",
     )
     options = dict(
         executor=executor,
@@ -218,9 +221,9 @@ def compare(
         a, b = both()
         out = {}
         for k in settings.kpis:
-            x, y = kpi_values(a.kpis, k), kpi_values(b.kpis, k)
-            finite = x[np.isfinite(x)]
-            out[k] = (y - x, float(finite.mean()) if finite.size else float("nan"))
+            diff = kpi_values(b.kpis, k) - kpi_values(a.kpis, k)
+            paired = diff[np.isfinite(diff)]  # where the KPI is defined in both, as in table()
+            out[k] = (diff, float(paired.mean()) if paired.size else float("nan"))
         return out
 
     report = replicate_until_precise(run_batch, measure, settings)

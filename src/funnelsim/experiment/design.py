@@ -157,9 +157,19 @@ def read_points(path: str | Path) -> pd.DataFrame:
     frame.columns = [c.strip() for c in frame.columns]
     if frame.empty or not len(frame.columns):
         raise UsageError(f"--points {path}: needs a header of dotted keys and at least one row")
-    out = frame.map(lambda cell: None if cell.strip() == "" else parse_value(cell.strip()))
+    # Column by column into object arrays: DataFrame.map would infer a dtype, and a column of
+    # whole numbers with an empty cell would come back as floats (5 -> 5.0).
+    out = pd.DataFrame(
+        {
+            col: pd.Series(
+                [None if cell.strip() == "" else parse_value(cell.strip()) for cell in frame[col]],
+                dtype=object,
+            )
+            for col in frame.columns
+        }
+    )
     out.attrs["design"] = {"kind": "points", "file": str(path)}
-    return out.astype(object)
+    return out
 
 
 def as_design(points: Any) -> pd.DataFrame:
@@ -201,6 +211,29 @@ def point_changes(frame: pd.DataFrame) -> list[dict[str, Any]]:
             changes[key] = v
         out.append(changes)
     return out
+
+
+def with_scenario_types(scenario: Scenario, design: pd.DataFrame) -> pd.DataFrame:
+    """``design`` with a whole float (5.0) in an integer key (one whose scenario value is an
+    int, e.g. ``sales.reps``) turned into that int, and a missing cell (None or NaN) as None.
+
+    A numeric column with a gap is float in pandas (a CSV or a DataFrame built with None), so
+    5.0 there means 5; 5.5 stays 5.5, for the scenario's own check to refuse at its point."""
+    out = design.astype(object)
+    for key in out.columns:
+        integer = _is_integer(value_at(scenario, key))
+        out[key] = pd.Series([_typed(v, integer) for v in out[key]], index=out.index, dtype=object)
+    out.attrs = dict(design.attrs)
+    return out
+
+
+def _typed(value: Any, integer: bool) -> Any:
+    v = plain(value)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if integer and isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def check_keys(scenario: Scenario, keys: Iterable[str]) -> None:

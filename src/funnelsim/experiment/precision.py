@@ -2,11 +2,16 @@
 
 AnyLogic-style sequential rule with a relative precision ``eps`` and a ceiling: after each batch,
 a KPI is precise enough when its 95% t half-width ``h = t(n-1) s / sqrt(n)`` is at most
-``eps * |mean|``. Otherwise the replications it needs are estimated as
-``n* = ceil((t(n-1) s / (eps |mean|))^2)`` (Law & Kelton; the estimate in Hoad, Robinson & Davies
-2010), and the next batch brings the count to the largest ``n*``, but adds at least a few and
-never passes the ceiling. Replication ids are 0..n-1, so the answer equals a plain run of that
+``eps * |yardstick|``. Otherwise the replications it needs are estimated as
+``n* = ceil((t(n-1) s / (eps |yardstick|))^2)`` (Law & Kelton; the estimate in Hoad, Robinson &
+Davies 2010), and the next batch brings the count to the largest ``n*``, but adds at least a few
+and never passes the ceiling. Replication ids are 0..n-1, so the answer equals a plain run of that
 many replications.
+
+The yardstick is the KPI's mean for a run, and for a comparison the mean paired difference
+itself: the relative precision of the difference, which is what a comparison is asked for. A
+difference known to within eps < 1 of itself has a CI that excludes zero; a difference near zero
+cannot be known to a share of itself, so such a comparison runs to the ceiling and says so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from .limits import MAX_REPLICATIONS, check_count
 from .stats import t_quantile
 
 DEFAULT_KPIS = ("revenue",)
+# What a relative half-width is a share of: a run's mean, or a comparison's difference.
+YARDSTICKS = {"mean": "its mean", "difference": "the difference itself"}
 DEFAULT_INITIAL = 10
 DEFAULT_MAX = 100
 MIN_INITIAL = 3
@@ -38,6 +45,7 @@ class PrecisionReport:
     replications_reached: int
     met: bool
     relative_half_width: dict[str, float]
+    yardstick: str = "mean"
 
     def to_dict(self) -> dict:
         """The keys added to ``run --json`` and ``compare --json`` under ``--precision``."""
@@ -47,6 +55,7 @@ class PrecisionReport:
             "max_replications": self.max_replications,
             "replications_reached": self.replications_reached,
             "precision_met": self.met,
+            "precision_yardstick": self.yardstick,
             "relative_half_width": {
                 k: (None if not math.isfinite(v) else v)
                 for k, v in self.relative_half_width.items()
@@ -55,8 +64,9 @@ class PrecisionReport:
 
     def describe(self) -> str:
         """One line for people: the count reached and whether the target was met."""
+        of = "of the difference" if self.yardstick == "difference" else "of the mean"
         widths = ", ".join(
-            f"{k} ±{v:.1%}" if math.isfinite(v) else f"{k} (undefined)"
+            f"{k} ±{v:.1%} {of}" if math.isfinite(v) else f"{k} (undefined)"
             for k, v in self.relative_half_width.items()
         )
         verdict = (
@@ -64,10 +74,17 @@ class PrecisionReport:
             if self.met
             else f"target NOT met at the ceiling of {self.max_replications}"
         )
-        return (
+        line = (
             f"precision ±{self.target:.1%}: {self.replications_reached} replications, "
             f"{verdict} ({widths})"
         )
+        near_zero = [k for k, v in self.relative_half_width.items() if not v < 1]
+        if self.yardstick == "difference" and not self.met and near_zero:
+            line += (
+                f"; the CI of {', '.join(near_zero)} still includes zero: a difference this "
+                "close to zero cannot be known to a share of itself (read its CI instead)"
+            )
+        return line
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class PrecisionPlan:
     kpis: tuple[str, ...]
     initial: int
     max_replications: int
+    yardstick: str = "mean"
 
 
 def plan(
@@ -86,12 +104,14 @@ def plan(
     replications: int | None,
     kpis: Iterable[str] | None,
     known_kpis: Iterable[str] = KPI_NAMES,
+    yardstick: str = "mean",
 ) -> PrecisionPlan | None:
     """Check the precision options together; None when no precision was asked for.
 
     ``replications`` (the caller's explicit count, if any) is the first batch, else
     `DEFAULT_INITIAL`; ``max_replications`` defaults to `DEFAULT_MAX`. ``known_kpis``
-    is what ``kpis`` may name.
+    is what ``kpis`` may name. ``yardstick`` ("mean" or "difference", see `YARDSTICKS`) is what
+    the half-width is a share of.
     """
     if precision is None:
         if max_replications is not None:
@@ -101,8 +121,8 @@ def plan(
         return None
     if not (0 < precision <= 1) or not math.isfinite(precision):
         raise UsageError(
-            f"--precision is a relative CI half-width, a share of the mean in (0, 1], "
-            f"e.g. 0.05 for ±5% (given: {precision})"
+            f"--precision is a relative CI half-width, a share of {YARDSTICKS[yardstick]} in "
+            f"(0, 1], e.g. 0.05 for ±5% (given: {precision})"
         )
     if replications is not None and not isinstance(replications, int | np.integer):
         raise UsageError("with --precision, replications must be a count (the first batch)")
@@ -133,7 +153,7 @@ def plan(
         raise UsageError(
             f"--precision-kpi: unknown KPI {', '.join(bad)} (known: {', '.join(sorted(known))})"
         )
-    return PrecisionPlan(float(precision), names, initial, cap)
+    return PrecisionPlan(float(precision), names, initial, cap, yardstick)
 
 
 def relative_half_width(values: np.ndarray, scale: float, level: float = 0.95) -> float:
@@ -171,7 +191,8 @@ def replicate_until_precise(
     """Run replications 0..n-1 in batches until `measure` says every KPI is precise enough.
 
     ``run_batch(ids)`` runs those replication ids; ``measure()`` returns, for each KPI, the
-    values over all replications so far and the scale the half-width is compared with.
+    values over all replications so far and the scale the half-width is compared with (the
+    plan's yardstick: the values' own mean, for a run and for a comparison's differences).
     """
     n = settings.initial
     run_batch(list(range(n)))
@@ -181,7 +202,13 @@ def replicate_until_precise(
         met = all(w <= settings.target for w in widths.values())
         if met or n >= settings.max_replications:
             return PrecisionReport(
-                settings.target, settings.kpis, settings.max_replications, n, met, widths
+                settings.target,
+                settings.kpis,
+                settings.max_replications,
+                n,
+                met,
+                widths,
+                settings.yardstick,
             )
         wanted = max(
             replications_needed(v, s, settings.target, level)

@@ -23,7 +23,14 @@ from ..errors import ScenarioError, ScenarioWarning, UsageError
 from ..model import FunnelRecord
 from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
-from .design import as_design, check_keys, check_seed, plain, point_changes
+from .design import (
+    as_design,
+    check_keys,
+    check_seed,
+    plain,
+    point_changes,
+    with_scenario_types,
+)
 from .engine import Job, Outcome, check_options, execute
 from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
 from .replications import uncertain_setup
@@ -169,6 +176,7 @@ def sweep(
     pu = bool(parameter_uncertainty)
     if pu:
         uncertain_setup(scenario)
+    design = with_scenario_types(scenario, design)
     design.index = pd.RangeIndex(len(design), name="point")
 
     scenarios, failures, notes = _point_scenarios(scenario, design)

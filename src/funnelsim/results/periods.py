@@ -3,6 +3,16 @@
 Each event is counted in the period in which it happened (arrival, MQL, hand-off, SQL,
 opportunity, won close), including periods after the horizon while the run drains, so a column's
 total over all periods equals the run's KPI of the same name.
+
+The report runs from the cohort's first event to its last (the last won close, often months
+after the horizon), but a stage's columns end with the stage: after the period in which nothing
+more can reach a stage (its own last event, or its upstream stage's end if later) they are NaN,
+not padded with zeros. So after the horizon ``prospects`` is NaN, after the cohort's last
+hand-off the hand-off columns are, and the drain shows only the stages still under way; a 0 is
+a period in which the stage was going on and nothing happened. Marketing's MQL commitment
+applies to the periods wholly inside the cohort's window ``[warmup, horizon)`` (one cut by
+warm-up or the horizon holds hand-offs from outside it); elsewhere it and its attainment are
+NaN.
 """
 
 from __future__ import annotations
@@ -51,22 +61,73 @@ def _count(rec: FunnelRecord, hours: np.ndarray, freq: str, weights: np.ndarray 
     return pd.Series(values, index=keys).groupby(level=0).sum()
 
 
-def _period_weeks(index: pd.PeriodIndex) -> np.ndarray:
+# The funnel's stages in order, with the report columns each one's events fill.
+STAGES = ("arrival", "hand-off", "SQL", "opportunity", "won close")
+HANDOFF_COLUMNS = (
+    "mqls",
+    "recycled_mqls",
+    "mqls_held_back",
+    "mqls_accepted",
+    "mqls_rejected",
+    "sla_met",
+    "all_attempts_given",
+)
+STAGE_COLUMNS = {
+    "arrival": ("prospects",),
+    "hand-off": HANDOFF_COLUMNS,
+    "SQL": ("sqls",),
+    "opportunity": ("opportunities",),
+    "won close": ("customers", "revenue"),
+}
+
+
+def _window_weeks(rec: FunnelRecord, index: pd.PeriodIndex) -> np.ndarray:
+    """Each period's length in weeks where it lies wholly inside the cohort window
+    [warmup, horizon), the time marketing's commitment covers; NaN for any other period.
+
+    A period cut by warm-up or the horizon is left out rather than prorated: its MQLs include
+    hand-offs from outside the window (after the horizon the cohort's last leads are still
+    handed off), so a prorated promise would read as 500% delivered."""
     if not len(index):
         return np.empty(0)
-    days = (index.end_time - index.start_time).total_seconds().to_numpy() / 86400.0
-    return np.round(days) / 7.0
+    day0 = pd.Timestamp(rec.start_date)
+    start = (index.start_time - day0).total_seconds().to_numpy() / 3600.0
+    end = ((index + 1).start_time - day0).total_seconds().to_numpy() / 3600.0
+    whole = (start >= rec.warmup_h) & (end <= rec.horizon_h)
+    return np.where(whole, (end - start) / 168.0, np.nan)
+
+
+def _end_stages(
+    rec: FunnelRecord, frame: pd.DataFrame, events: dict[str, np.ndarray], freq: str
+) -> None:
+    """Blank (NaN) each stage's columns after the period in which the stage ended: its last
+    event, or its upstream stage's end when that is later (nothing more can reach it)."""
+    end = -np.inf
+    for stage in STAGES:
+        hours = events[stage]
+        hours = hours[np.isfinite(hours)]
+        if hours.size:
+            end = max(end, float(hours.max()))
+        if not np.isfinite(end):
+            continue
+        last = _periods(rec, np.array([end]), freq)[0]
+        cols = [c for c in frame.columns if c in STAGE_COLUMNS[stage]]
+        if stage == "hand-off":
+            cols += [c for c in frame.columns if c.startswith("rejected_")]
+        frame.loc[frame.index > last, cols] = np.nan
 
 
 def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     """One row per period (index ``period_start``) for one replication.
 
     Columns: prospects, mqls, and the two-way SLA: marketing's side ``mql_commitment`` and
-    ``commitment_attainment`` (MQLs delivered / promised; NaN without a commitment), sales' side
+    ``commitment_attainment`` (MQLs delivered / promised; NaN without a commitment and in periods
+    not wholly inside ``[warmup, horizon)``, never inf), sales' side
     ``sla_attainment`` (first touch within sla_hours) and ``attempts_attainment`` (reached or given
     every attempt), both over the MQLs handed off in that period; then mqls_accepted,
     mqls_rejected, sqls, opportunities, customers, revenue, and ``rejected_<reason>`` counts (the
-    rejection-reason mix). ``period`` is "daily", "weekly" or "monthly".
+    rejection-reason mix). ``period`` is "daily", "weekly" or "monthly". Counts are NaN after
+    their stage ended (see the module docstring), 0 while it went on without an event.
     """
     if period not in FREQUENCIES:
         from ..errors import UsageError
@@ -79,18 +140,15 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     rej = ~rec.accepted & cm
     sql, opp, won = rec.sql & cm, rec.opportunity & cm, rec.won & cm
     full_try = acc & (~np.isnan(rec.contact_at) | (rec.attempts_made >= rec.attempts_allowed))
-    _check_span(
-        rec,
-        period,
-        {
-            "arrival": rec.arrival[cp],
-            "hand-off": rec.mql_at[cm],
-            "SQL": rec.sql_at[sql],
-            "opportunity": rec.opportunity_at[opp],
-            "won close": rec.closed_at[won],
-            "held-back lead": rec.held_at,
-        },
-    )
+    held = rec.in_cohort(rec.held_id)
+    events = {
+        "arrival": rec.arrival[cp],
+        "hand-off": np.concatenate([rec.mql_at[cm], rec.held_at[held]]),
+        "SQL": rec.sql_at[sql],
+        "opportunity": rec.opportunity_at[opp],
+        "won close": rec.closed_at[won],
+    }
+    _check_span(rec, period, {**events, "held-back lead": rec.held_at})
     cols = {
         "prospects": _count(rec, rec.arrival[cp], freq),
         "mqls": _count(rec, rec.mql_at[cm], freq),
@@ -104,7 +162,6 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
         "revenue": _count(rec, rec.closed_at[won], freq, rec.amount[won]),
     }
     cols["recycled_mqls"] = _count(rec, rec.mql_at[cm & (rec.cycle > 0)], freq)
-    held = rec.in_cohort(rec.held_id)
     cols["mqls_held_back"] = _count(rec, rec.held_at[held], freq)
     for code, name in enumerate(rec.reason_names):
         cols[f"rejected_{name}"] = _count(rec, rec.mql_at[rej & (rec.reason == code)], freq)
@@ -112,13 +169,13 @@ def period_report(rec: FunnelRecord, period: str = "weekly") -> pd.DataFrame:
     if len(frame):
         full = pd.period_range(frame.index.min(), frame.index.max(), freq=freq)
         frame = frame.reindex(full, fill_value=0.0)
+    _end_stages(rec, frame, events, freq)
     accepted = frame["mqls_accepted"].where(frame["mqls_accepted"] > 0)
     frame["sla_attainment"] = frame["sla_met"] / accepted
     frame["attempts_attainment"] = frame["all_attempts_given"] / accepted
     frame["acceptance_rate"] = frame["mqls_accepted"] / frame["mqls"].where(frame["mqls"] > 0)
-    commitment = rec.mql_commitment_per_week * _period_weeks(frame.index)
-    frame["mql_commitment"] = commitment
-    frame["commitment_attainment"] = frame["mqls"] / commitment
+    frame["mql_commitment"] = rec.mql_commitment_per_week * _window_weeks(rec, frame.index)
+    frame["commitment_attainment"] = _attainment(frame["mqls"], frame["mql_commitment"])
     order = ["prospects", "mqls", "recycled_mqls", "mqls_held_back", "mql_commitment"]
     order += ["commitment_attainment", "mqls_accepted", "acceptance_rate"]
     order += ["mqls_rejected", "sla_met", "sla_attainment", "all_attempts_given"]
@@ -146,7 +203,10 @@ def period_reports(records, period: str = "weekly") -> pd.DataFrame:
 
 
 def mean_period_report(records, period: str = "weekly") -> pd.DataFrame:
-    """Per period, the mean over replications of every column (SLA attainment pooled)."""
+    """Per period, the mean over replications of every column (SLA attainment pooled).
+
+    A replication whose stage had ended (NaN) or whose report had ended counts 0 in the mean; a
+    column stays NaN only where it is NaN in every replication."""
     return mean_of_period_reports(period_reports(records, period))
 
 
@@ -155,19 +215,26 @@ def mean_of_period_reports(tidy: pd.DataFrame) -> pd.DataFrame:
     if tidy.empty:
         return tidy
     n = tidy["replication"].nunique()
-    sums = tidy.drop(columns="replication").groupby("period_start").sum()
+    sums = tidy.drop(columns="replication").groupby("period_start").sum(min_count=1)
     out = sums / n
     accepted = sums["mqls_accepted"].where(sums["mqls_accepted"] > 0)
     out["sla_attainment"] = sums["sla_met"] / accepted
     out["attempts_attainment"] = sums["all_attempts_given"] / accepted
     out["acceptance_rate"] = sums["mqls_accepted"] / sums["mqls"].where(sums["mqls"] > 0)
-    out["commitment_attainment"] = out["mqls"] / out["mql_commitment"]
+    out["commitment_attainment"] = _attainment(out["mqls"], out["mql_commitment"])
     return out
+
+
+def _attainment(mqls: pd.Series, commitment: pd.Series) -> pd.Series:
+    """MQLs delivered / promised; NaN where nothing was promised (never inf)."""
+    return mqls.fillna(0.0) / commitment.where(commitment > 0)
 
 
 def sla_breaches_by_rep_day(rec: FunnelRecord) -> pd.DataFrame:
     """Follow-up SLA breaches of the cohort's accepted MQLs, by the day of hand-off and the rep
-    who made the late first touch (``rep`` -1: never touched). Columns: day, rep, breaches."""
+    who made the late first touch. Columns: day, rep, breaches; ``rep`` is the rep's number
+    (0 to reps - 1), or -1 for the breaches no rep ever touched (the KPI ``never_worked``: the
+    black hole, which has no rep to charge)."""
     cm = rec.cohort_mqls()
     late = rec.accepted & cm & ~rec.sla_met
     rep = np.full(rec.mql_id.size, -1, np.int64)
