@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from html import escape
+from numbers import Real
+from typing import Any
 
 import pandas as pd
 
@@ -155,3 +159,72 @@ def volume(value: float) -> str:
     if abs(value) >= 10:
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+# Columns whose unit is the same whatever the row: counts of replications, shares, changes.
+COLUMN_UNITS = {
+    "n": "count",
+    "replications": "count",
+    "draws": "count",
+    "relative": "change",
+    "share": "rate",
+    "parameter_share": "rate",
+    "significant": "flag",
+}
+
+
+def display_frame(
+    frame: pd.DataFrame,
+    row_unit: Callable[[Any], str] | None = None,
+    column_units: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """``frame`` with every number written for its unit, for people (notebooks, reports).
+
+    A column's unit comes from ``column_units`` (then `COLUMN_UNITS`), else from ``row_unit``
+    (given the row's index label: a KPI's unit), else from the column's own name when it is a
+    KPI; text stays as it is, NaN shows as "-". Units are those of `fmt`, plus ``change`` (a
+    signed percentage) and ``flag`` (True as "*")."""
+    units = {**COLUMN_UNITS, **(column_units or {})}
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        if not (pd.api.types.is_numeric_dtype(values) or col in units):
+            out[col] = values.fillna("").astype(str)
+            continue
+        fixed = units.get(str(col))
+        cells = []
+        for label, v in values.items():
+            unit = fixed or (row_unit(label) if row_unit else unit_of(str(col)))
+            cells.append(_cell(v, unit))
+        out[col] = cells
+    return out
+
+
+def html_table(
+    frame: pd.DataFrame,
+    caption: str = "",
+    row_unit: Callable[[Any], str] | None = None,
+    column_units: Mapping[str, str] | None = None,
+) -> str:
+    """A result table as notebook HTML: formatted numbers (see `display_frame`), at most
+    pandas' ``display.max_rows`` rows, under an optional caption."""
+    shown = display_frame(frame, row_unit, column_units)
+    html = shown.to_html(max_rows=pd.get_option("display.max_rows"), escape=True)
+    if caption:
+        html = f"<p><b>{escape(caption)}</b></p>\n{html}"
+    return html
+
+
+def _cell(value: Any, unit: str) -> str:
+    if unit == "flag":
+        return "*" if value is True or (not pd.isna(value) and value is not False and value) else ""
+    if value is None or isinstance(value, bool) or not isinstance(value, Real):
+        return "-" if value is None or value is pd.NA else str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        return "-" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+    if unit == "change":
+        return f"{value:+.1%}"
+    if unit == "fit":  # a fitted parameter: four significant digits, whatever its size
+        return f"{value:,.4g}"
+    return fmt(value, unit)

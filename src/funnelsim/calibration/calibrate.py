@@ -86,6 +86,15 @@ class Calibration:
             )
         return pd.DataFrame(rows).set_index("key")
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        return html_table(
+            self.table(),
+            f"{self.scenario.name}: fitted to {self.export.n:,} leads as of {self.export.as_of}",
+            column_units={"value": "fit", "ci_low": "fit", "ci_high": "fit", "naive": "fit"},
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``calibrate --json`` document."""
         params = {}

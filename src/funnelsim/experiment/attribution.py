@@ -158,6 +158,17 @@ class Attribution:
         rows.append(_step("alternative", alt, np.nan, np.nan, alt, np.nan, self.alternative.name))
         return pd.DataFrame(rows).set_index("step")
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        unit = unit_of(self.kpi)
+        return html_table(
+            self.table(),
+            f"{self.kpi}: {self.alternative.name} vs {self.baseline.name}, {self.method} "
+            f"Shapley values over {self.replications} replications",
+            column_units={"value": unit, "ci_low": unit, "ci_high": unit, "cumulative": unit},
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``attribute --json`` document, plus CIs and how it was computed."""
         ci = self.ci()

@@ -83,6 +83,16 @@ class Comparison:
         out.index.name = "kpi"
         return out
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        return html_table(
+            self.table(),
+            f"{self.alternative.scenario.name} vs {self.baseline.scenario.name}: paired over "
+            f"{self.baseline.replications} replications (common random numbers)",
+            row_unit=lambda kpi: unit_of(str(kpi)),
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``compare --json`` document."""
         t = self.table()
