@@ -177,27 +177,41 @@ def display_frame(
     frame: pd.DataFrame,
     row_unit: Callable[[Any], str] | None = None,
     column_units: Mapping[str, str] | None = None,
+    unit: str | None = None,
 ) -> pd.DataFrame:
-    """``frame`` with every number written for its unit, for people (notebooks, reports).
+    """``frame`` with every number written for its unit, for people (``fs.formatted``).
 
-    A column's unit comes from ``column_units`` (then `COLUMN_UNITS`), else from ``row_unit``
-    (given the row's index label: a KPI's unit), else from the column's own name when it is a
-    KPI; text stays as it is, NaN shows as "-". Units are those of `fmt`, plus ``change`` (a
-    signed percentage) and ``flag`` (True as "*")."""
+    A cell's unit is ``column_units[column]`` (then `COLUMN_UNITS`: ``n``, ``relative``, ...),
+    else ``row_unit(row label)``, else the KPI's unit when the row or the column is named by a
+    KPI (``revenue`` as money, rates as percentages, ``_hours`` as hours), else ``unit`` for
+    the whole frame, else a plain number. Text stays as it is, NaN shows as "-". Units are
+    those of `fmt`, plus ``change`` (a signed percentage), ``fit`` (four significant digits) and
+    ``flag`` (True as "*"). Returns a new frame of strings, same index and columns."""
     units = {**COLUMN_UNITS, **(column_units or {})}
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         values = frame[col]
-        if not (pd.api.types.is_numeric_dtype(values) or col in units):
-            out[col] = values.fillna("").astype(str)
-            continue
         fixed = units.get(str(col))
+        if not (pd.api.types.is_numeric_dtype(values) or fixed):
+            out[col] = values.map(lambda v: "" if v is None or v is pd.NA else str(v))
+            continue
         cells = []
         for label, v in values.items():
-            unit = fixed or (row_unit(label) if row_unit else unit_of(str(col)))
-            cells.append(_cell(v, unit))
+            if fixed:
+                u = fixed
+            elif row_unit is not None:
+                u = row_unit(label)
+            else:
+                u = _named_unit(label, col) or unit or "number"
+            cells.append(_cell(v, u))
         out[col] = cells
     return out
+
+
+def _named_unit(label: Any, column: Any) -> str | None:
+    """The unit of a KPI named by the row (the last level of a MultiIndex) or by the column."""
+    name = str(label[-1] if isinstance(label, tuple) else label)
+    return UNITS.get(name) or UNITS.get(str(column))
 
 
 def html_table(
@@ -207,7 +221,8 @@ def html_table(
     column_units: Mapping[str, str] | None = None,
 ) -> str:
     """A result table as notebook HTML: formatted numbers (see `display_frame`), at most
-    pandas' ``display.max_rows`` rows, under an optional caption."""
+    pandas' ``display.max_rows`` rows, under an optional caption (every result's
+    ``_repr_html_``)."""
     shown = display_frame(frame, row_unit, column_units)
     html = shown.to_html(max_rows=pd.get_option("display.max_rows"), escape=True)
     if caption:

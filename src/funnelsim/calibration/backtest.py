@@ -25,6 +25,7 @@ from ..deprecation import CallableTable
 from ..errors import UsageError
 from ..experiment import run
 from ..experiment.crm_export import crm_frame, in_snapshot
+from ..experiment.progress import one_bar
 from ..experiment.stats import json_number, t_quantile
 from ..scenario import override
 from .calibrate import Calibration, fit_export, load_export, parse_date
@@ -181,6 +182,7 @@ def durations(e: Export) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+@one_bar
 def backtest(
     export: str | Path | Export,
     holdout_from: str,

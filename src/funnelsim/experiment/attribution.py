@@ -31,6 +31,7 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, override
 from .engine import Job, execute
 from .limits import MAX_EXACT_GROUPS, MAX_PERMUTATIONS, check_runs
+from .progress import one_bar
 from .replications import replication_ids
 from .stats import json_number, mean_ci
 
@@ -298,6 +299,7 @@ def _lever_of(key: str) -> str | None:
     return None
 
 
+@one_bar
 def attribute(
     baseline: Scenario,
     alternative: Scenario,

@@ -19,6 +19,7 @@ from ..scenario import Scenario
 from . import uncertainty
 from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
+from .progress import one_bar
 from .replications import (
     RunResult,
     kpi_values,
@@ -147,6 +148,7 @@ def _null_reason(doc: dict) -> str | None:
     return "a value is infinite (it overflowed)"
 
 
+@one_bar
 def compare(
     baseline: Scenario,
     alternative: Scenario,

@@ -17,6 +17,7 @@ from . import uncertainty
 from .engine import Job, execute
 from .limits import MAX_REPLICATIONS, check_count
 from .precision import PrecisionReport, plan, replicate_until_precise
+from .progress import one_bar
 from .stats import json_number, null_reason, summarize
 
 
@@ -127,6 +128,7 @@ def uncertainty_doc(summ: pd.DataFrame, held: tuple[str, ...]) -> dict:
     }
 
 
+@one_bar
 def run(
     scenario: Scenario,
     replications: int | Sequence[int] | None = None,

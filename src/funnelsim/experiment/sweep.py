@@ -27,6 +27,7 @@ from .baseline import SCENARIO, find_baseline, with_scenario_point
 from .design import as_design, check_keys, check_seed, plain, point_changes
 from .engine import Job, Outcome, check_options, execute
 from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
+from .progress import one_bar
 from .replications import uncertain_setup
 from .stats import group_ci
 from .store import (
@@ -183,6 +184,7 @@ class SweepResult:
         )
 
 
+@one_bar
 def sweep(
     scenario: Scenario,
     points: Any,

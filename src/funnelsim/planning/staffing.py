@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..deprecation import CallableTable
 from ..errors import UsageError
+from ..experiment.progress import one_bar
 from ..experiment.stats import json_number, mean_ci
 from ..scenario import Scenario
 from ..scenario.checks import offered_load
@@ -165,6 +166,7 @@ def _paired_gain(before: tuple[int, Evaluation], after: tuple[int, Evaluation]) 
     return float(np.mean(gain)) / (c1 - c0)
 
 
+@one_bar
 def staffing(
     scenario: Scenario,
     sla_target: float = 0.9,
