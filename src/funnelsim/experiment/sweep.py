@@ -29,7 +29,7 @@ from .engine import Job, Outcome, check_options, execute
 from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
 from .progress import one_bar
 from .replications import uncertain_setup
-from .stats import group_ci
+from .stats import finite_or_none, group_ci
 from .store import (
     DATABASE,
     FORMAT,
@@ -159,6 +159,35 @@ class SweepResult:
         shares."""
         deprecated("SweepResult.summary()", "SweepResult.table() (tidy) or .per_point() (wide)")
         return self.per_point(level)
+
+    def to_dict(self) -> dict:
+        """The sweep as JSON: its settings, and per point its swept values, ``n`` and per KPI
+        ``mean`` and ``ci95`` (with a baseline also ``diff`` and its paired ``diff_ci95``), and
+        the failures; NaN as null."""
+        table = self.table()
+        points = []
+        for p in self.points.index:
+            rows = table.xs(p, level="point")
+            kpis = {}
+            for kpi, r in rows.iterrows():
+                doc = {"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]], "n": int(r["n"])}
+                if self.baseline is not None:
+                    doc.update(diff=r["diff"], diff_ci95=[r["diff_ci_low"], r["diff_ci_high"]])
+                kpis[str(kpi)] = doc
+            values = {k: _stored(self.points.loc[p, k]) for k in self.keys}
+            points.append({"point": int(p), "values": values, "kpis": kpis})
+        failures = self.failures.astype(object).where(self.failures.notna(), None)
+        return finite_or_none(
+            {
+                "scenario": self.scenario.name,
+                "seed": self.seed,
+                "replications": self.replications,
+                "swept_keys": self.keys,
+                "baseline": self.baseline,
+                "points": points,
+                "failures": failures.to_dict(orient="records"),
+            }
+        )
 
     def _repr_html_(self) -> str:
         from ..formatting import html_table, unit_of
