@@ -115,19 +115,8 @@ def test_cli_sweep_baseline_prints_the_paired_difference(
 ):
     path = write_scenario(minimal_dict_factory())
     out = tmp_path / "cli-sweep"
-    r = cli(
-        "sweep",
-        path,
-        "--grid",
-        "sales.reps=1,2",
-        "--replications",
-        "3",
-        "--baseline",
-        "scenario",
-        "--out",
-        out,
-        "--quiet",
-    )
+    design = "--grid sales.reps=1,2 --replications 3"
+    r = cli("sweep", path, *design.split(), "--baseline", "scenario", "--out", out, "--quiet")
     assert r.exit_code == 0, r.stderr
     assert "revenue vs 2" in r.stdout
     assert "+$0 [+$0, +$0]" in r.stdout
