@@ -81,8 +81,9 @@ def outputs_of(cell) -> list[str]:
 
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
-# A warning that shows where in funnelsim it was raised: "/.../scenario/loading.py:94: ...".
-SOURCE_PATH = re.compile(r"\.py:\d+: \w*Warning")
+# A warning that shows where in funnelsim it was raised: ".../funnelsim/scenario/loading.py:94:
+# ScenarioWarning"; funnelsim's own warnings must show as "ScenarioWarning: message".
+SOURCE_PATH = re.compile(r"funnelsim/[\w/]+\.py:\d+: \w*Warning")
 # What pandas prints for a float nobody formatted: 6.362278e+06, 9.720257.
 RAW_FLOAT = re.compile(r"\d\.\d{6}\b|\d[eE][+-]\d\d\b")
 # Most bars one cell may show: one per long call, and a cell calls at most three (the quota

@@ -192,11 +192,12 @@ def display_frame(
     for col in frame.columns:
         values = frame[col]
         fixed = units.get(str(col))
-        if not (pd.api.types.is_numeric_dtype(values) or fixed):
-            out[col] = values.map(lambda v: "" if v is None or v is pd.NA else str(v))
-            continue
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         cells = []
         for label, v in values.items():
+            if not (numeric or fixed or _is_number(v)):  # text, flags, tables in a mixed column
+                cells.append(_text(v))
+                continue
             if fixed:
                 u = fixed
             elif row_unit is not None:
@@ -230,6 +231,29 @@ def html_table(
     return html
 
 
+def significant(value: float) -> str:
+    """A fitted parameter: four significant digits below 1,000 (0.2969, 38.76), whole numbers
+    with separators above (30,000), never an exponent."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _text(value: Any) -> str:
+    """A non-numeric cell: text as it is, a table or list with its numbers shortened."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if _is_number(value):
+        return _cell(value, "fit")
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
 def _cell(value: Any, unit: str) -> str:
     if unit == "flag":
         return "*" if value is True or (not pd.isna(value) and value is not False and value) else ""
@@ -240,6 +264,6 @@ def _cell(value: Any, unit: str) -> str:
         return "-" if math.isnan(value) else ("∞" if value > 0 else "-∞")
     if unit == "change":
         return f"{value:+.1%}"
-    if unit == "fit":  # a fitted parameter: four significant digits, whatever its size
-        return f"{value:,.4g}"
+    if unit == "fit":
+        return significant(value)
     return fmt(value, unit)

@@ -136,8 +136,10 @@ class Calibration:
 
 
 def _spec_text(spec: dict) -> str:
+    from ..formatting import significant
+
     return ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.items()
+        f"{k}={significant(v)}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.items()
     )
 
 

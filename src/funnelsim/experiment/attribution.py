@@ -136,7 +136,8 @@ class Attribution:
 
     def table(self) -> pd.DataFrame:
         """The waterfall: the baseline's mean, each group's step (largest first) with its CI,
-        running ``cumulative`` level and ``share`` of the gap, then the alternative's mean."""
+        running ``cumulative`` level and ``share`` of the gap, then the alternative's mean; ``n``
+        is the replications behind every row."""
         base = float(np.mean(self.baseline_values))
         alt = float(np.mean(self.alternative_values))
         gap_m, gap_lo, gap_hi, _ = mean_ci(
@@ -157,7 +158,9 @@ class Attribution:
             _step("total gap", gap_m, gap_lo, gap_hi, alt, 1.0 if self.total else np.nan, "")
         )
         rows.append(_step("alternative", alt, np.nan, np.nan, alt, np.nan, self.alternative.name))
-        return pd.DataFrame(rows).set_index("step")
+        out = pd.DataFrame(rows).set_index("step")
+        out["n"] = self.replications  # every step is a mean over all the replications
+        return out
 
     def _repr_html_(self) -> str:
         from ..formatting import html_table, unit_of
