@@ -94,7 +94,7 @@ def test_sweep_holds_swept_keys(fitted):
     res = fs.sweep(
         fitted, {"marketing.mql_rate": [0.4]}, 2, parameter_uncertainty=True, progress=False
     )
-    assert (res.results["mqls"] > 0).all()
+    assert (res.kpis["mqls"] > 0).all()
     s = unc.scenario_for(fitted, 5, 0, hold=("marketing.mql_rate",))
     assert s.marketing.mql_rate == 0.4
 

@@ -43,13 +43,13 @@ def test_serial_executor_returns_finished_futures():
 def test_process_pool_gives_identical_results(base, serial):
     with cf.ProcessPoolExecutor(2) as pool:
         pooled = fs.sweep(base, GRID, REPS, SEED, executor=pool, progress=False)
-    pd.testing.assert_frame_equal(pooled.results, serial.results, check_exact=True)
+    pd.testing.assert_frame_equal(pooled.kpis, serial.kpis, check_exact=True)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 2, 5])
 def test_chunk_size_does_not_change_results(base, serial, chunk_size):
     got = fs.sweep(base, GRID, REPS, SEED, chunk_size=chunk_size, progress=False)
-    pd.testing.assert_frame_equal(got.results, serial.results, check_exact=True)
+    pd.testing.assert_frame_equal(got.kpis, serial.kpis, check_exact=True)
 
 
 class ShufflingExecutor:
@@ -87,7 +87,7 @@ def test_order_of_completion_does_not_change_results(base, serial):
     finally:
         ex.shutdown()
     assert ex.finished != sorted(ex.finished), "the test double should finish out of order"
-    pd.testing.assert_frame_equal(got.results, serial.results, check_exact=True)
+    pd.testing.assert_frame_equal(got.kpis, serial.kpis, check_exact=True)
 
 
 def test_run_and_compare_take_an_executor(base):
@@ -122,7 +122,7 @@ def test_dask_local_cluster_gives_identical_results(
         distributed.Client(cluster) as client,
     ):
         got = fs.sweep(base, GRID, REPS, SEED, executor=client, progress=False)
-        pd.testing.assert_frame_equal(got.results, serial.results, check_exact=True)
+        pd.testing.assert_frame_equal(got.kpis, serial.kpis, check_exact=True)
         path = write_scenario(minimal_dict_factory())
         res = cli(
             "sweep",
@@ -143,7 +143,7 @@ def test_dask_local_cluster_gives_identical_results(
         )
         assert res.exit_code == 0, res.stderr
     from_cli = pd.read_csv(tmp_path / "d" / "results.csv")
-    pd.testing.assert_frame_equal(from_cli, serial.results, check_dtype=False)
+    pd.testing.assert_frame_equal(from_cli, serial.kpis, check_dtype=False)
 
 
 def test_unpicklable_function_for_a_process_pool_says_how_to_fix_it(base):

@@ -113,7 +113,7 @@ def test_channels_share_out_the_volume_and_keep_their_own_mql_rates():
             ]
         }
     )
-    ledger = fs.run(s, 1).ledger(0)
+    ledger = fs.run(s, 1, keep_records=True).ledger(0)
     n = len(ledger)
     demo = ledger[ledger["channel"] == "demo"]
     content = ledger[ledger["channel"] == "content"]

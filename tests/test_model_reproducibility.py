@@ -34,8 +34,8 @@ def siloed():
 
 
 def test_same_seed_gives_identical_kpis_and_ledgers(aligned):
-    a = fs.run(aligned, 2, 5, progress=False)
-    b = fs.run(aligned, 2, 5, progress=False)
+    a = fs.run(aligned, 2, 5, keep_records=True, progress=False)
+    b = fs.run(aligned, 2, 5, keep_records=True, progress=False)
     pd.testing.assert_frame_equal(a.kpis, b.kpis, check_exact=True)
     for r in (0, 1):
         pd.testing.assert_frame_equal(a.ledger(r), b.ledger(r), check_exact=True)
@@ -44,11 +44,11 @@ def test_same_seed_gives_identical_kpis_and_ledgers(aligned):
 
 def test_replication_does_not_depend_on_how_many_run(aligned):
     """run(s, 5).kpis.loc[3] == run(s, [3]).kpis.loc[3], ledgers included."""
-    five = fs.run(aligned, 5, 5, progress=False)
-    only = fs.run(aligned, [3], 5, progress=False)
+    five = fs.run(aligned, 5, 5, keep_records=True, progress=False)
+    only = fs.run(aligned, [3], 5, keep_records=True, progress=False)
     pd.testing.assert_series_equal(five.kpis.loc[3], only.kpis.loc[3], check_exact=True)
     pd.testing.assert_frame_equal(five.ledger(3), only.ledger(3), check_exact=True)
-    backwards = fs.run(aligned, [4, 3, 2], 5, progress=False)
+    backwards = fs.run(aligned, [4, 3, 2], 5, keep_records=True, progress=False)
     pd.testing.assert_series_equal(five.kpis.loc[2], backwards.kpis.loc[2], check_exact=True)
 
 

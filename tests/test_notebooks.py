@@ -80,9 +80,29 @@ def outputs_of(cell) -> list[str]:
     return kinds
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# A warning that shows where in funnelsim it was raised: ".../funnelsim/scenario/loading.py:94:
+# ScenarioWarning"; funnelsim's own warnings must show as "ScenarioWarning: message".
+SOURCE_PATH = re.compile(r"funnelsim/[\w/]+\.py:\d+: \w*Warning")
+# What pandas prints for a float nobody formatted: 6.362278e+06, 9.720257.
+RAW_FLOAT = re.compile(r"\d\.\d{6}\b|\d[eE][+-]\d\d\b")
+# Most bars one cell may show: one per long call, and a cell calls at most three (the quota
+# plans at three confidences, the three queue orders); before one bar per call there were 26.
+MAX_BARS_PER_CELL = 3
+
+
+def progress_bars(nb) -> list[dict]:
+    """The saved state of every progress bar widget of an executed notebook."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    models = state.get("state", {}).values()
+    return [m["state"] for m in models if m.get("model_name") == "FloatProgressModel"]
+
+
 @pytest.mark.parametrize("name", EXPECTED)
 def test_notebook_runs_top_to_bottom(name):
-    """Every code cell runs; every chart cell shows a PNG picture."""
+    """Every code cell runs; every chart cell shows a PNG picture. What a reader of the executed
+    notebook sees is clean: at most one finished progress bar per long call, warnings without
+    funnelsim's source paths, and tables with numbers in their units rather than raw floats."""
     nb = execute(name)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -91,6 +111,16 @@ def test_notebook_runs_top_to_bottom(name):
         assert "error" not in kinds, cell.source[:80]
         if "fs.plots." in cell.source or cell.source.endswith("_figure()"):
             assert "image/png" in kinds, f"no chart from: {cell.source[:80]}"
+        if "widgets" not in cell.metadata.get("tags", []):
+            assert kinds.count(WIDGET) <= MAX_BARS_PER_CELL, cell.source[:80]
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stderr":
+                assert not SOURCE_PATH.search(out.text), out.text[:200]
+            if out.output_type in ("display_data", "execute_result"):
+                html = out.data.get("text/html", "")
+                assert not RAW_FLOAT.search(html), (cell.source[:80], RAW_FLOAT.findall(html)[:3])
+    bars = progress_bars(nb)
+    assert all(b["value"] == b["max"] and b["bar_style"] == "success" for b in bars), bars
     if name == "aligned_vs_siloed.ipynb":
         assert nb.cells[-1].cell_type == "markdown"
         assert "plain words" in nb.cells[-1].source

@@ -105,6 +105,6 @@ def test_every_answer_counts_by_the_same_basis(s):
         assert p.monthly["revenue_in_time"].sum() == pytest.approx(p.expected_revenue)
     staffed = fs.staffing(s, 0.5, revenue_basis="recognized", replications=2, progress=False)
     assert staffed.basis.kind == "recognized"
-    row = staffed.table.loc[s.sales.reps]
+    row = staffed.table().loc[s.sales.reps]
     ev = [counted_revenue(fs.simulate(s, s.run.seed, r), staffed.basis) for r in range(2)]
     assert row["revenue"] == pytest.approx(np.mean(ev[: int(row["replications"])]))

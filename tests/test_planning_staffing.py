@@ -87,7 +87,7 @@ def test_simulated_answer_matches_erlang_c(result):
     """The simulation's fewest reps is Erlang C's, and each stable row's attainment agrees with
     P(W <= t) within 4 standard errors."""
     assert result.reps_needed == 4
-    t = result.table
+    t = result.table()
     assert {3, 4} <= set(t.index) and result.current_reps in t.index
     for c, row in t.iterrows():
         if c * MU <= LAM:
@@ -118,7 +118,7 @@ def test_more_reps_never_wait_longer_on_common_random_numbers(mmc):
 def test_economics_columns_by_hand(result):
     """Rep cost is reps x cost per year x the counted window in years; profit is revenue minus
     rep cost minus marketing cost; the current headcount is marked."""
-    t = result.table
+    t = result.table()
     years = (HORIZON - WARMUP) / 365.0
     for c, row in t.iterrows():
         assert row["rep_cost"] == pytest.approx(c * COST * years)
@@ -182,7 +182,7 @@ def test_the_most_profitable_headcount_is_where_the_next_rep_stops_paying(minima
     rep cost over the window). Here speed is worth money, so it lies above the SLA's fewest."""
     s = speed_pays(minimal_scenario_dict)
     res = fs.staffing(s, 0.5, progress=False)
-    t = res.table
+    t = res.table()
     per_rep = 300_000 * 19 / 365
     assert res.reps_needed is not None and res.reps_best is not None
     assert res.reps_best > res.reps_needed
@@ -199,11 +199,11 @@ def test_the_most_profitable_headcount_is_where_the_next_rep_stops_paying(minima
 
 def test_without_a_rep_cost_there_is_no_economic_answer(mmc):
     plain = fs.staffing(mmc, 0.5, replications=2, progress=False)
-    assert plain.reps_best is None and "rep_cost" not in plain.table
+    assert plain.reps_best is None and "rep_cost" not in plain.table()
     assert any("no rep cost" in n for n in plain.notes)
     costly = fs.override(mmc, {"costs.rep_cost_per_year": 50_000})
     priced = fs.staffing(costly, 0.5, replications=2, progress=False)
-    assert priced.rep_cost_per_year == 50_000 and "profit" in priced.table
+    assert priced.rep_cost_per_year == 50_000 and "profit" in priced.table()
 
 
 def test_a_target_above_coverage_is_a_usage_error(mmc):
@@ -263,7 +263,7 @@ def test_on_the_calendar_clock_overnight_waits_count_and_cap_attainment():
     assert fs.erlang_reps(fs.from_dict(business_dict("business")), 0.9).reps is not None
     res = fs.staffing(fs.override(s, {"sales.reps": 8}), 0.9, progress=False)
     assert res.reps_needed is None and "plateaus" in res.reason
-    top = res.table.loc[res.table.index.max()]
+    top = res.table().loc[res.table().index.max()]
     leads = 168 * 3 * int(top["replications"])
     se = math.sqrt(45 / 168 * (1 - 45 / 168) / leads)
     assert abs(top["sla_attainment"] - 45 / 168) <= 4 * se + 0.01
@@ -278,7 +278,7 @@ def test_vacations_and_ramp_up_bring_the_estimate_closer_to_the_simulation(mmc_s
     est = fs.erlang_reps(s, TARGET)
     assert not est.exact
     res = fs.staffing(s, TARGET, replications=4, progress=False)
-    row = res.table.loc[4]
+    row = res.table().loc[4]
     plain = mmc_wait_within(T_SLA, LAM, MU, 4)
     assert abs(est.attainment(4) - row["sla_attainment"]) < abs(plain - row["sla_attainment"])
     assert est.reps >= fs.erlang_reps(base, TARGET).reps

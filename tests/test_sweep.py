@@ -45,18 +45,18 @@ def test_grid_is_full_factorial_first_key_slowest():
 
 def test_results_are_tidy_with_contract_columns(swept):
     """results: point, each swept key, replication, seed, then one column per KPI in order."""
-    cols = list(swept.results.columns)
+    cols = list(swept.kpis.columns)
     assert cols[:5] == ["point", "sales.reps", "sales.handling_minutes", "replication", "seed"]
     assert cols[5 : 5 + len(KPI_NAMES)] == list(KPI_NAMES)
-    assert len(swept.results) == 4 * 3
-    assert (swept.results["seed"] == 11).all()
-    assert swept.results.groupby("point")["replication"].apply(list).tolist() == [[0, 1, 2]] * 4
+    assert len(swept.kpis) == 4 * 3
+    assert (swept.kpis["seed"] == 11).all()
+    assert swept.kpis.groupby("point")["replication"].apply(list).tolist() == [[0, 1, 2]] * 4
     assert swept.ok and swept.failures.empty
 
 
 def test_each_row_equals_a_plain_run_of_that_point(base, swept):
     """A sweep row is exactly `run` of the overridden scenario: same seed, same replication."""
-    point = swept.results[swept.results["point"] == 2]
+    point = swept.kpis[swept.kpis["point"] == 2]
     alone = fs.run(
         fs.override(base, {"sales.reps": 3, "sales.handling_minutes": 10}),
         3,
@@ -72,15 +72,15 @@ def test_each_row_equals_a_plain_run_of_that_point(base, swept):
 def test_points_share_common_random_numbers(swept):
     """Every point sees the same arrivals: prospects per replication are identical across points
     (reps and handling time do not touch the arrival stream)."""
-    wide = swept.results.pivot(index="replication", columns="point", values="prospects")
+    wide = swept.kpis.pivot(index="replication", columns="point", values="prospects")
     assert (wide.nunique(axis=1) == 1).all()
 
 
 def test_summary_has_mean_and_ci_per_point(swept):
-    summ = swept.summary()
+    summ = swept.per_point()
     assert list(summ["point"]) == [0, 1, 2, 3]
     assert {"revenue_mean", "revenue_ci_low", "revenue_ci_high", "n"} <= set(summ.columns)
-    for p, grp in swept.results.groupby("point"):
+    for p, grp in swept.kpis.groupby("point"):
         x = grp["first_touch_hours_mean"].to_numpy(float)
         mean, lo, hi, _ = fs.experiment.mean_ci(x)
         row = summ.set_index("point").loc[p]
@@ -97,10 +97,10 @@ def test_dataframe_and_list_of_dicts_designs(base, swept):
     by_list = fs.sweep(
         base, [{"sales.reps": 3, "sales.handling_minutes": 10}], 3, 11, progress=False
     )
-    expected = swept.results[swept.results["point"] == 2].drop(columns="point")
+    expected = swept.kpis[swept.kpis["point"] == 2].drop(columns="point")
     for got in (by_frame, by_list):
         pd.testing.assert_frame_equal(
-            got.results.drop(columns="point").reset_index(drop=True),
+            got.kpis.drop(columns="point").reset_index(drop=True),
             expected.reset_index(drop=True),
             check_dtype=False,
         )
@@ -137,9 +137,9 @@ def test_invalid_point_is_recorded_and_the_rest_completes(base):
     assert pd.isna(res.failures["replication"].iloc[0])
     assert "sales.reps" in res.failures["error"].iloc[0]
     assert "greater than or equal to 1" in res.failures["error"].iloc[0]
-    assert sorted(set(res.results["point"])) == [1]
-    assert len(res.results) == 2
-    assert res.summary().set_index("point").loc[0, "n"] == 0
+    assert sorted(set(res.kpis["point"])) == [1]
+    assert len(res.kpis) == 2
+    assert res.per_point().set_index("point").loc[0, "n"] == 0
 
 
 def test_a_point_that_raises_is_recorded_with_its_message(base, monkeypatch):
@@ -157,7 +157,7 @@ def test_a_point_that_raises_is_recorded_with_its_message(base, monkeypatch):
     res = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, progress=False)
     assert res.failures[["point", "replication"]].values.tolist() == [[0, 1]]
     assert res.failures["error"].iloc[0] == "RuntimeError: boom in replication 1"
-    assert res.results[["point", "replication"]].values.tolist() == [[0, 0], [1, 0], [1, 1]]
+    assert res.kpis[["point", "replication"]].values.tolist() == [[0, 0], [1, 0], [1, 1]]
 
 
 def test_extra_kpis_become_columns(base):
@@ -169,8 +169,8 @@ def test_extra_kpis_become_columns(base):
         progress=False,
         extra_kpis=_mean_score,
     )
-    assert res.results.columns[-1] == "mean_score"
-    assert res.results["mean_score"].notna().all()
+    assert res.kpis.columns[-1] == "mean_score"
+    assert res.kpis["mean_score"].notna().all()
 
 
 def _mean_score(record):
@@ -184,9 +184,9 @@ def test_folder_holds_contract_files_and_a_self_explaining_manifest(base, tmp_pa
         assert (out / name).exists(), name
     for name in ("results.parquet", "summary.parquet"):
         assert (out / name).exists(), name  # pyarrow is installed in the dev environment
-    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), res.results, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), res.kpis, check_dtype=False)
     pd.testing.assert_frame_equal(
-        pd.read_parquet(out / "results.parquet"), res.results, check_dtype=False
+        pd.read_parquet(out / "results.parquet"), res.kpis, check_dtype=False
     )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario"] == base.to_dict()
@@ -196,7 +196,7 @@ def test_folder_holds_contract_files_and_a_self_explaining_manifest(base, tmp_pa
     assert manifest["funnelsim_version"] == fs.__version__
     assert manifest["failures"] == 1
     loaded = fs.load_sweep(out)
-    pd.testing.assert_frame_equal(loaded.results, res.results, check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.kpis, res.kpis, check_dtype=False)
     assert loaded.failures["point"].tolist() == [0]
 
 
@@ -206,11 +206,11 @@ def test_rerun_computes_only_what_is_missing(base, tmp_path):
     assert (first.computed, first.reused) == (8, 0)
     again = fs.sweep(base, GRID, 2, 11, out=out, progress=False)
     assert (again.computed, again.reused) == (0, 8)
-    pd.testing.assert_frame_equal(again.results, first.results)
+    pd.testing.assert_frame_equal(again.kpis, first.kpis)
     more = fs.sweep(base, GRID, 3, 11, out=out, progress=False)  # one more replication each
     assert (more.computed, more.reused) == (4, 8)
     fresh = fs.sweep(base, GRID, 3, 11, progress=False)
-    pd.testing.assert_frame_equal(more.results, fresh.results)
+    pd.testing.assert_frame_equal(more.kpis, fresh.kpis)
 
 
 def test_a_run_missing_from_the_store_is_recomputed_not_duplicated(base, tmp_path):
@@ -222,7 +222,7 @@ def test_a_run_missing_from_the_store_is_recomputed_not_duplicated(base, tmp_pat
         db.execute("DELETE FROM runs WHERE point = 1 AND replication = 1")
     again = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, out=out, progress=False)
     assert (again.computed, again.reused) == (1, 3)
-    pd.testing.assert_frame_equal(again.results, full.results)
+    pd.testing.assert_frame_equal(again.kpis, full.kpis)
     with sqlite3.connect(out / "sweep.sqlite") as db:
         runs = db.execute("SELECT point, replication FROM runs ORDER BY 1, 2").fetchall()
         per_run = db.execute("SELECT count(*) FROM kpis GROUP BY point, replication").fetchall()
@@ -240,7 +240,7 @@ def test_the_store_answers_sql(base, tmp_path):
             "SELECT point, avg(value) FROM kpis WHERE kpi = 'revenue' GROUP BY point"
         ).fetchall()
         manifest = dict(db.execute("SELECT key, value FROM manifest").fetchall())
-    summary = res.summary().set_index("point")["revenue_mean"]
+    summary = res.per_point().set_index("point")["revenue_mean"]
     assert [p for p, _ in rows] == [0, 1]
     for p, mean in rows:
         assert mean == pytest.approx(summary.loc[p], rel=1e-12)
@@ -376,9 +376,9 @@ def test_nan_kpis_survive_the_store(base, tmp_path):
     """A KPI that is undefined in a run (NaN) is stored and read back as NaN, not dropped."""
     res = fs.sweep(base, {"sales.reps": [2]}, 2, 11, out=tmp_path / "n", progress=False)
     again = fs.sweep(base, {"sales.reps": [2]}, 2, 11, out=tmp_path / "n", progress=False)
-    nan_cols = [c for c in KPI_NAMES if math.isnan(res.results[c].iloc[0])]
+    nan_cols = [c for c in KPI_NAMES if math.isnan(res.kpis[c].iloc[0])]
     assert nan_cols, "the minimal scenario has undefined KPIs (e.g. cost ratios without costs)"
-    pd.testing.assert_frame_equal(again.results, res.results)
+    pd.testing.assert_frame_equal(again.kpis, res.kpis)
 
 
 def test_points_file_mixing_numbers_and_text_still_writes_parquet(base, tmp_path):

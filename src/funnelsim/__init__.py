@@ -18,7 +18,14 @@ from .lifeline import tie_to_environment  # noqa: E402
 tie_to_environment()
 
 from .api import __all__ as _API  # noqa: E402  (the names only: nothing heavy loads)
-from .errors import ScenarioError, ScenarioWarning, UsageError  # noqa: E402
+from .errors import (  # noqa: E402
+    ScenarioError,
+    ScenarioWarning,
+    UsageError,
+    show_own_warnings_plainly,  # noqa: E402
+)
+
+show_own_warnings_plainly()
 
 __all__ = [
     *_API,

@@ -62,6 +62,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "backtest": ("calibration", "backtest"),
     "calibrate": ("calibration", "calibrate"),
     "load_export": ("calibration", "load_export"),
+    "formatted": ("formatting", "display_frame"),
 }
 __all__ = list(WHERE)
 

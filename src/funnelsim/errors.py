@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 
 # A message stays one readable line: a given value is cut to this many characters, and an error
@@ -103,3 +104,23 @@ class UsageError(ValueError):
 
 class ScenarioWarning(UserWarning):
     """A scenario that runs but probably does not mean what its author thinks."""
+
+
+def _own_format(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    # warnings.formatwarning's signature; replaced at import by `show_own_warnings_plainly`.
+    if isinstance(category, type) and issubclass(category, ScenarioWarning):
+        return f"{category.__name__}: {message}\n"
+    return _own_format.previous(message, category, filename, lineno, line)  # type: ignore[attr-defined]
+
+
+def show_own_warnings_plainly() -> None:
+    """Show funnelsim's own warnings (`ScenarioWarning` and its kinds) as ``ScenarioWarning:
+    message``: the message names the file and key already, and the usual prefix would be the
+    path of the funnelsim line that raised it (``.../scenario/loading.py:94:``), which tells a
+    reader nothing. Any other warning keeps Python's format. Applies wherever warnings are
+    printed through `warnings.formatwarning` (scripts, notebooks, the test runner); the CLI
+    prints its own ``warning:`` lines. Idempotent."""
+    current = warnings.formatwarning
+    if current is not _own_format:
+        _own_format.previous = current  # type: ignore[attr-defined]
+        warnings.formatwarning = _own_format

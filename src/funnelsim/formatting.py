@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from html import escape
+from numbers import Real
+from typing import Any
 
 import pandas as pd
 
@@ -167,3 +171,111 @@ def volume(value: float) -> str:
     if abs(value) >= 10:
         return f"{value:,.0f}"
     return f"{value:.3g}"
+
+
+# Columns whose unit is the same whatever the row: counts of replications, shares, changes.
+COLUMN_UNITS = {
+    "n": "count",
+    "replications": "count",
+    "draws": "count",
+    "relative": "change",
+    "share": "rate",
+    "parameter_share": "rate",
+    "significant": "flag",
+}
+
+
+def display_frame(
+    frame: pd.DataFrame,
+    row_unit: Callable[[Any], str] | None = None,
+    column_units: Mapping[str, str] | None = None,
+    unit: str | None = None,
+) -> pd.DataFrame:
+    """``frame`` with every number written for its unit, for people (``fs.formatted``).
+
+    A cell's unit is ``column_units[column]`` (then `COLUMN_UNITS`: ``n``, ``relative``, ...),
+    else ``row_unit(row label)``, else the KPI's unit when the row or the column is named by a
+    KPI (``revenue`` as money, rates as percentages, ``_hours`` as hours), else ``unit`` for
+    the whole frame, else a plain number. Text stays as it is, NaN shows as "-". Units are
+    those of `fmt`, plus ``change`` (a signed percentage), ``fit`` (four significant digits) and
+    ``flag`` (True as "*"). Returns a new frame of strings, same index and columns."""
+    units = {**COLUMN_UNITS, **(column_units or {})}
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        values = frame[col]
+        fixed = units.get(str(col))
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        cells = []
+        for label, v in values.items():
+            if not (numeric or fixed or _is_number(v)):  # text, flags, tables in a mixed column
+                cells.append(_text(v))
+                continue
+            if fixed:
+                u = fixed
+            elif row_unit is not None:
+                u = row_unit(label)
+            else:
+                u = _named_unit(label, col) or unit or "number"
+            cells.append(_cell(v, u))
+        out[col] = cells
+    return out
+
+
+def _named_unit(label: Any, column: Any) -> str | None:
+    """The unit of a KPI named by the row (the last level of a MultiIndex) or by the column."""
+    name = str(label[-1] if isinstance(label, tuple) else label)
+    return UNITS.get(name) or UNITS.get(str(column))
+
+
+def html_table(
+    frame: pd.DataFrame,
+    caption: str = "",
+    row_unit: Callable[[Any], str] | None = None,
+    column_units: Mapping[str, str] | None = None,
+) -> str:
+    """A result table as notebook HTML: formatted numbers (see `display_frame`), at most
+    pandas' ``display.max_rows`` rows, under an optional caption (every result's
+    ``_repr_html_``)."""
+    shown = display_frame(frame, row_unit, column_units)
+    html = shown.to_html(max_rows=pd.get_option("display.max_rows"), escape=True)
+    if caption:
+        html = f"<p><b>{escape(caption)}</b></p>\n{html}"
+    return html
+
+
+def significant(value: float) -> str:
+    """A fitted parameter: four significant digits below 1,000 (0.2969, 38.76), whole numbers
+    with separators above (30,000), never an exponent."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _text(value: Any) -> str:
+    """A non-numeric cell: text as it is, a table or list with its numbers shortened."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if _is_number(value):
+        return _cell(value, "fit")
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _cell(value: Any, unit: str) -> str:
+    if unit == "flag":
+        return "*" if value is True or (not pd.isna(value) and value is not False and value) else ""
+    if value is None or isinstance(value, bool) or not isinstance(value, Real):
+        return "-" if value is None or value is pd.NA else str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        return "-" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+    if unit == "change":
+        return f"{value:+.1%}"
+    if unit == "fit":
+        return significant(value)
+    return fmt(value, unit)

@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..deprecation import CallableTable
 from ..errors import UsageError
 from ..experiment import run
 from ..experiment.crm_export import crm_frame, in_snapshot
+from ..experiment.progress import one_bar
 from ..experiment.stats import json_number, t_quantile
 from ..scenario import override
 from .calibrate import Calibration, fit_export, load_export, parse_date
@@ -42,8 +44,9 @@ BUCKETS_H = (1.0, 4.0, 24.0)
 
 @dataclass(frozen=True)
 class Backtest:
-    """Observed against simulated over the holdout: ``table`` has one row per statistic
-    (``group``, ``observed``, ``simulated`` mean, ``pi_low``, ``pi_high``, ``inside``);
+    """Observed against simulated over the holdout: ``frame`` (`table` returns it) has one row
+    per statistic (``group``, ``observed``, ``simulated`` mean, ``pi_low``, ``pi_high``,
+    ``inside``);
     ``durations`` holds per transition the observed and simulated (duration, observed?) arrays
     for Kaplan-Meier curves."""
 
@@ -51,18 +54,38 @@ class Backtest:
     holdout_from: pd.Timestamp
     replications: int
     parameter_uncertainty: bool
-    table: pd.DataFrame
+    frame: pd.DataFrame
     durations: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(repr=False)
+
+    @property
+    def table(self) -> CallableTable:
+        """``bt.table()``: one row per statistic (index ``statistic``): ``group``, ``observed``,
+        the ``simulated`` mean, its 95% prediction interval ``pi_low`` .. ``pi_high`` and
+        whether the observed value is ``inside`` it. (``bt.table`` without the call, an
+        attribute until now, still works for one release and warns.)"""
+        return CallableTable(self.frame, "Backtest.table")
 
     @property
     def coverage(self) -> float:
         """Share of statistics whose observed value lies inside its prediction interval."""
-        ok = self.table["inside"].dropna()
+        ok = self.frame["inside"].dropna()
         return float(ok.mean()) if len(ok) else math.nan
+
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        return html_table(
+            self.frame,
+            f"backtest from {self.holdout_from.date()}: observed against {self.replications} "
+            f"simulated replications; {self.coverage:.0%} of statistics inside their 95% "
+            "prediction interval",
+            row_unit=_statistic_unit,
+            column_units={"inside": "flag"},
+        )
 
     def to_dict(self) -> dict:
         rows = []
-        for stat, r in self.table.iterrows():
+        for stat, r in self.frame.iterrows():
             rows.append(
                 {
                     "statistic": stat,
@@ -159,6 +182,7 @@ def durations(e: Export) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+@one_bar
 def backtest(
     export: str | Path | Export,
     holdout_from: str,
@@ -267,3 +291,15 @@ def _table(obs: dict[str, tuple[str, float]], sims: dict[str, list[float]]) -> p
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "statistic"
     return out
+
+
+def _statistic_unit(statistic: Any) -> str:
+    """How a backtest statistic reads: money, a share, days or a count."""
+    name = str(statistic)
+    if name == "revenue":
+        return "currency"
+    if name.endswith("_rate") or name.startswith("first touch within"):
+        return "rate"
+    if name.startswith("days "):
+        return "days"
+    return "count"

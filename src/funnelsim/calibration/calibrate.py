@@ -86,6 +86,15 @@ class Calibration:
             )
         return pd.DataFrame(rows).set_index("key")
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        return html_table(
+            self.table(),
+            f"{self.scenario.name}: fitted to {self.export.n:,} leads as of {self.export.as_of}",
+            column_units={"value": "fit", "ci_low": "fit", "ci_high": "fit", "naive": "fit"},
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``calibrate --json`` document."""
         params = {}
@@ -127,8 +136,10 @@ class Calibration:
 
 
 def _spec_text(spec: dict) -> str:
+    from ..formatting import significant
+
     return ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.items()
+        f"{k}={significant(v)}" if isinstance(v, float) else f"{k}={v}" for k, v in spec.items()
     )
 
 

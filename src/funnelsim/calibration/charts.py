@@ -18,7 +18,7 @@ def _figure(width: float, height: float):
 def funnel_figure(bt):
     """Stage counts of the holdout: simulated mean with its 95% prediction interval, and the
     observed count."""
-    t = bt.table[bt.table["group"] == "stage counts"].drop(index="revenue", errors="ignore")
+    t = bt.frame[bt.frame["group"] == "stage counts"].drop(index="revenue", errors="ignore")
     fig = _figure(8, 4.5)
     ax = fig.add_subplot()
     y = np.arange(len(t))[::-1]

@@ -168,7 +168,7 @@ def _print(cal, bt) -> None:
     for note in cal.notes:
         typer.echo(f"note: {note}")
     if bt is not None:
-        table = bt.table.copy()
+        table = bt.table().copy()
         print_frame(
             f"\nbacktest: fitted on leads before {bt.holdout_from:%Y-%m-%d}, simulated from it to "
             f"the snapshot ({bt.replications} replications"

@@ -30,6 +30,7 @@ from .options import (
 # The KPIs a sweep prints per point; every KPI is in summary.csv.
 HEADLINE = ("revenue", "customers", "sla_attainment", "first_touch_hours_mean")
 MAX_PRINTED_POINTS = 50
+DIFF_KPI = "revenue"  # the paired difference printed per point under --baseline
 
 
 @app.command()
@@ -76,6 +77,15 @@ def sweep(
     quiet: QuietOpt = False,
     parameter_uncertainty: ParameterUncertaintyOpt = False,
     overwrite: OverwriteOpt = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Compare every point with this one, replication by replication (paired 95% "
+            "CIs on common random numbers): a point id, KEY=VALUE[,KEY=VALUE] or 'scenario' "
+            "(the scenario at its own values, added as a point if none is).",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario at many points (grid, Latin hypercube or CSV) on common random numbers.
 
@@ -119,6 +129,7 @@ def sweep(
             chunk_size=chunk_size,
             parameter_uncertainty=parameter_uncertainty,
             overwrite=overwrite,
+            baseline=baseline,
         )
     echo_err(result.describe())
     _print_sweep(result)
@@ -136,7 +147,7 @@ def _print_sweep(result: api.SweepResult) -> None:
 
     from ..formatting import fmt, unit_of
 
-    summary = result.summary()
+    summary = result.per_point()
     if len(summary) > MAX_PRINTED_POINTS:
         typer.echo(f"{len(summary)} points: see {result.out / 'summary.csv'}")
         return
@@ -146,12 +157,34 @@ def _print_sweep(result: api.SweepResult) -> None:
         for kpi in HEADLINE:
             if f"{kpi}_mean" in summary.columns:
                 row[kpi] = fmt(r[f"{kpi}_mean"], unit_of(kpi))
+        if result.baseline is not None:
+            row[f"{DIFF_KPI} vs {result.baseline}"] = _paired(r, DIFF_KPI)
         rows.append(row)
+    against = (
+        f"; the last column is each point's {DIFF_KPI} minus point {result.baseline}'s with "
+        "its paired 95% CI (every KPI's in summary.csv)"
+        if result.baseline is not None
+        else ""
+    )
     print_frame(
         f"{result.scenario.name}: mean over {result.replications} replications per point "
-        f"(95% CIs in {result.out / 'summary.csv'})",
+        f"(95% CIs in {result.out / 'summary.csv'}){against}",
         pd.DataFrame(rows).set_index("point"),
     )
+
+
+def _paired(row: pd.Series, kpi: str) -> str:
+    """A point's difference from the baseline with its paired CI: "+$1.02M [+$0.81M, +$1.23M]"."""
+    from ..formatting import fmt, unit_of
+
+    unit = unit_of(kpi)
+
+    def signed(v: float) -> str:
+        text = fmt(v, unit)
+        return text if text.startswith("-") or not math.isfinite(v) else f"+{text}"
+
+    lo, hi = row[f"{kpi}_diff_ci_low"], row[f"{kpi}_diff_ci_high"]
+    return f"{signed(row[f'{kpi}_diff'])} [{signed(lo)}, {signed(hi)}]"
 
 
 @app.command()

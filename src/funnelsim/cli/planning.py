@@ -404,7 +404,7 @@ def _print_staffing(result: api.StaffingResult) -> None:
         f"per rep count on common random numbers, seed {result.seed}"
     )
     typer.echo(result.erlang.describe())
-    print_frame("", _staffing_text(result.table))
+    print_frame("", _staffing_text(result.table()))
     t = result.table
     current = t.loc[result.current_reps]
     typer.echo(

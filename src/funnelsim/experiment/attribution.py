@@ -31,6 +31,7 @@ from ..results import KPI_NAMES
 from ..scenario import Scenario, override
 from .engine import Job, execute
 from .limits import MAX_EXACT_GROUPS, MAX_PERMUTATIONS, check_runs
+from .progress import one_bar
 from .replications import replication_ids
 from .stats import json_number, mean_ci
 
@@ -135,7 +136,8 @@ class Attribution:
 
     def table(self) -> pd.DataFrame:
         """The waterfall: the baseline's mean, each group's step (largest first) with its CI,
-        running ``cumulative`` level and ``share`` of the gap, then the alternative's mean."""
+        running ``cumulative`` level and ``share`` of the gap, then the alternative's mean; ``n``
+        is the replications behind every row."""
         base = float(np.mean(self.baseline_values))
         alt = float(np.mean(self.alternative_values))
         gap_m, gap_lo, gap_hi, _ = mean_ci(
@@ -156,7 +158,20 @@ class Attribution:
             _step("total gap", gap_m, gap_lo, gap_hi, alt, 1.0 if self.total else np.nan, "")
         )
         rows.append(_step("alternative", alt, np.nan, np.nan, alt, np.nan, self.alternative.name))
-        return pd.DataFrame(rows).set_index("step")
+        out = pd.DataFrame(rows).set_index("step")
+        out["n"] = self.replications  # every step is a mean over all the replications
+        return out
+
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        unit = unit_of(self.kpi)
+        return html_table(
+            self.table(),
+            f"{self.kpi}: {self.alternative.name} vs {self.baseline.name}, {self.method} "
+            f"Shapley values over {self.replications} replications",
+            column_units={"value": unit, "ci_low": unit, "ci_high": unit, "cumulative": unit},
+        )
 
     def to_dict(self) -> dict:
         """The contract's ``attribute --json`` document, plus CIs and how it was computed."""
@@ -287,6 +302,7 @@ def _lever_of(key: str) -> str | None:
     return None
 
 
+@one_bar
 def attribute(
     baseline: Scenario,
     alternative: Scenario,

@@ -19,6 +19,7 @@ from ..scenario import Scenario
 from . import uncertainty
 from .engine import Job, execute
 from .precision import PrecisionReport, plan, replicate_until_precise
+from .progress import one_bar
 from .replications import (
     RunResult,
     kpi_values,
@@ -83,6 +84,16 @@ class Comparison:
         out.index.name = "kpi"
         return out
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        return html_table(
+            self.table(),
+            f"{self.alternative.scenario.name} vs {self.baseline.scenario.name}: paired over "
+            f"{self.baseline.replications} replications (common random numbers)",
+            row_unit=lambda kpi: unit_of(str(kpi)),
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``compare --json`` document."""
         t = self.table()
@@ -137,6 +148,7 @@ def _null_reason(doc: dict) -> str | None:
     return "a value is infinite (it overflowed)"
 
 
+@one_bar
 def compare(
     baseline: Scenario,
     alternative: Scenario,

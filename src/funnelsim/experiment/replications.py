@@ -17,6 +17,7 @@ from . import uncertainty
 from .engine import Job, execute
 from .limits import MAX_REPLICATIONS, check_count
 from .precision import PrecisionReport, plan, replicate_until_precise
+from .progress import one_bar
 from .stats import json_number, null_reason, summarize
 
 
@@ -43,14 +44,30 @@ class RunResult:
     def replications(self) -> int:
         return len(self.kpis)
 
+    def table(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per KPI (index ``kpi``): ``scenario``, ``mean``, ``ci_low``, ``ci_high`` (the
+        t interval at ``level``), ``n`` (replications where the KPI is defined), ``half_width``
+        and ``std``. With parameter uncertainty the interval is for the true funnel's mean, and
+        ``draws``, ``sd_parameters``, ``sd_simulation`` and ``parameter_share`` (of one run's
+        variance) are added."""
+        out = self.summary(level)
+        out.insert(0, "scenario", self.scenario.name)
+        return out
+
     def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Per KPI: mean, ci_low, ci_high, half_width, std and n over the replications. With
-        parameter uncertainty the interval is for the true funnel's mean, and ``draws``,
-        ``sd_parameters``, ``sd_simulation`` and ``parameter_share`` (of one run's variance)
-        are added."""
+        """`table` without its ``scenario`` column (the same rows, the same numbers)."""
         if self.parameter_uncertainty:
             return uncertainty.summary(self.kpis, level)
         return summarize(self.kpis, level)
+
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        return html_table(
+            self.summary(),
+            f"{self.scenario.name}: {self.replications} replications, seed {self.seed}",
+            row_unit=lambda kpi: unit_of(str(kpi)),
+        )
 
     def describe_uncertainty(self) -> str:
         """One line on the parameter draws (empty without parameter uncertainty)."""
@@ -111,12 +128,13 @@ def uncertainty_doc(summ: pd.DataFrame, held: tuple[str, ...]) -> dict:
     }
 
 
+@one_bar
 def run(
     scenario: Scenario,
     replications: int | Sequence[int] | None = None,
     seed: int | None = None,
     *,
-    keep_records: bool = True,
+    keep_records: bool = False,
     progress: bool | None = None,
     executor: Any = None,
     chunk_size: int | None = None,
@@ -131,6 +149,10 @@ def run(
 
     ``replications`` and ``seed`` default to the scenario's ``[run]`` values. ``progress``: True
     shows a bar (a widget in Jupyter), None shows one only on a terminal, False never.
+    ``keep_records``: keep each replication's per-prospect record (for `RunResult.ledger`,
+    `RunResult.attempts`, period reports and speed-to-lead charts). Off by default, as in every
+    other call: a record holds every prospect and attempt, so a long run would otherwise hold
+    gigabytes nobody asked for.
 
     ``executor``: where replications run; None runs them here, one after another, or pass a
     `concurrent.futures` executor, a Dask client, or one from `open_executor`. The numbers never

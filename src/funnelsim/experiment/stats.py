@@ -100,3 +100,16 @@ def summarize(frame, level: float = 0.95):
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "kpi"
     return out
+
+
+def group_ci(long, by: list[str], level: float = 0.95):
+    """Per group of a long frame (columns ``by`` and ``value``): ``mean``, ``ci_low``,
+    ``ci_high`` (t interval over the group's finite values) and ``n``; NaN bounds below n = 2."""
+    finite = long[np.isfinite(long["value"].to_numpy(float))]
+    g = finite.groupby(by, sort=False)["value"]
+    out = g.agg(["mean", "std", "count"])
+    df = (out["count"] - 1).where(out["count"] > 1)
+    half = t_quantile(level, df.to_numpy(float)) * out["std"] / np.sqrt(out["count"])
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out.rename(columns={"count": "n"})[["mean", "ci_low", "ci_high", "n"]]

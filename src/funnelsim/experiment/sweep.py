@@ -12,17 +12,18 @@ import json
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ..deprecation import deprecated
 from ..errors import ScenarioError, ScenarioWarning, UsageError
 from ..model import FunnelRecord
 from ..results import KPI_NAMES
 from ..scenario import Scenario, from_dict, override
+from .baseline import SCENARIO, find_baseline, with_scenario_point
 from .design import (
     as_design,
     check_keys,
@@ -33,8 +34,9 @@ from .design import (
 )
 from .engine import Job, Outcome, check_options, execute
 from .limits import MAX_POINTS, MAX_REPLICATIONS, check_count, check_runs
+from .progress import one_bar
 from .replications import uncertain_setup
-from .stats import t_quantile
+from .stats import finite_or_none, group_ci
 from .store import (
     DATABASE,
     FORMAT,
@@ -45,6 +47,9 @@ from .store import (
     open_store,
     read_manifest,
 )
+
+# The KPIs a notebook shows per point (`SweepResult.table` holds every KPI).
+HEADLINE = ("revenue", "customers", "sla_attainment", "first_touch_hours_mean")
 
 SEEDS_NOTE = (
     "replication r of every point draws from numpy SeedSequence(seed, spawn_key=(r, "
@@ -58,22 +63,31 @@ class SweepResult:
     """A finished (or resumed) sweep.
 
     ``points``: one row per point (index ``point``), one column per swept key, as given.
-    ``results``: tidy, one row per point and replication: ``point``, the swept keys,
-    ``replication``, ``seed``, then one column per KPI. ``failures``: ``point``, the swept
-    keys, ``replication`` (empty when the point's scenario is invalid) and ``error``.
-    ``warnings``: the sense-check warnings of each point's scenario.
+    ``kpis``: tidy, one row per point and replication: ``point``, the swept keys,
+    ``replication``, ``seed``, then one column per KPI (``results``, its old name, still works
+    for one release). ``failures``: ``point``, the swept keys, ``replication`` (empty when the
+    point's scenario is invalid) and ``error``. ``warnings``: the sense-check warnings of each
+    point's scenario. ``baseline``: the point every other is compared with (see `versus`), or
+    None.
     """
 
     scenario: Scenario
     seed: int
     replications: int
     points: pd.DataFrame
-    results: pd.DataFrame
+    kpis: pd.DataFrame
     failures: pd.DataFrame
     warnings: dict[int, tuple[str, ...]] = field(default_factory=dict)
     out: Path | None = None
     computed: int = 0
     reused: int = 0
+    baseline: int | None = None
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """Deprecated name of `kpis` (the same frame)."""
+        deprecated("SweepResult.results", "SweepResult.kpis (as on RunResult)")
+        return self.kpis
 
     @property
     def keys(self) -> list[str]:
@@ -87,35 +101,113 @@ class SweepResult:
     @property
     def kpi_names(self) -> list[str]:
         skip = {"point", "replication", "seed", *self.keys}
-        return [c for c in self.results.columns if c not in skip]
+        return [c for c in self.kpis.columns if c not in skip]
 
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per point: ``point``, the swept keys, ``n`` (replications that ran), then per
-        KPI its mean and t confidence interval: ``<kpi>_mean``, ``<kpi>_ci_low``,
-        ``<kpi>_ci_high``; and ``warnings``."""
+    def versus(self, baseline: Any) -> SweepResult:
+        """The same sweep with every point compared with ``baseline``: a point id, a label
+        such as ``"sales.reps=7"`` (or ``{"sales.reps": 7}``; keys not named match any value),
+        or ``"scenario"``, the point at the scenario's own values (`sweep` adds it when asked
+        with ``baseline="scenario"``). `table` and `per_point` then carry each point's paired
+        difference from it, replication by replication on common random numbers."""
+        return replace(self, baseline=find_baseline(baseline, self.scenario, self.points))
+
+    def table(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per point and KPI (index ``point``, ``kpi``): the swept keys, then ``mean``,
+        ``ci_low``, ``ci_high`` (t interval at ``level``) and ``n`` (replications where the KPI
+        is defined). With a `baseline`: ``diff`` (the point minus the baseline), its paired
+        interval ``diff_ci_low`` .. ``diff_ci_high`` and ``diff_n`` (replications defined at
+        both), exactly 0 at the baseline itself."""
         names = self.kpi_names
-        values = self.results[["point", *names]].astype({k: float for k in names})
-        g = values.groupby("point")
-        mean, std, count = g.mean(), g.std(ddof=1), g.count()
+        long = self.kpis.melt(
+            id_vars=["point", "replication"], value_vars=names, var_name="kpi"
+        ).astype({"value": float})
+        out = group_ci(long, ["point", "kpi"], level)
+        if self.baseline is not None:
+            base = long[long["point"] == self.baseline].drop(columns="point")
+            paired = long.merge(base, on=["replication", "kpi"], suffixes=("", "_base"))
+            paired["value"] = paired["value"] - paired["value_base"]
+            diff = group_ci(paired, ["point", "kpi"], level)
+            diff.columns = ["diff", "diff_ci_low", "diff_ci_high", "diff_n"]
+            out = out.join(diff)
+        index = pd.MultiIndex.from_product([self.points.index, names], names=["point", "kpi"])
+        out = out.reindex(index)
+        for c in ("n", "diff_n"):
+            if c in out:
+                out[c] = out[c].fillna(0).astype(int)
+        for i, key in enumerate(self.keys):
+            shown = [display(v) for v in self.points[key]]
+            out.insert(i, key, [shown[p] for p in out.index.get_level_values("point")])
+        return out
+
+    def per_point(self, level: float = 0.95) -> pd.DataFrame:
+        """The wide view (``summary.csv``): one row per point: ``point``, the swept keys, ``n``
+        (replications that ran), then per KPI ``<kpi>_mean``, ``<kpi>_ci_low``,
+        ``<kpi>_ci_high`` (and with a `baseline` ``<kpi>_diff``, ``<kpi>_diff_ci_low``,
+        ``<kpi>_diff_ci_high``); and ``warnings``."""
+        tidy = self.table(level)
+        stats = ["mean", "ci_low", "ci_high"]
+        if self.baseline is not None:
+            stats += ["diff", "diff_ci_low", "diff_ci_high"]
+        wide = tidy[stats].unstack("kpi")
         idx = pd.Index(self.points.index, name="point")
-        mean, std, count = (f.reindex(idx) for f in (mean, std, count))
-        df = (count - 1).where(count > 1)
-        half = (
-            pd.DataFrame(t_quantile(level, df.to_numpy(float)), index=idx, columns=names)
-            * std
-            / np.sqrt(count.where(count > 0))
-        )
-        runs = self.results.groupby("point").size().reindex(idx, fill_value=0)
+        runs = self.kpis.groupby("point").size().reindex(idx, fill_value=0)
         cols: dict[str, Any] = {"point": idx.to_numpy()}
         for key in self.keys:
             cols[key] = [display(v) for v in self.points[key]]
         cols["n"] = runs.to_numpy()
-        for k in names:
-            cols[f"{k}_mean"] = mean[k].to_numpy()
-            cols[f"{k}_ci_low"] = (mean[k] - half[k]).to_numpy()
-            cols[f"{k}_ci_high"] = (mean[k] + half[k]).to_numpy()
+        for k in self.kpi_names:
+            for stat in stats:
+                cols[f"{k}_{stat}"] = wide[(stat, k)].reindex(idx).to_numpy()
         cols["warnings"] = ["; ".join(self.warnings.get(int(p), ())) for p in idx]
         return pd.DataFrame(cols)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Deprecated: the wide view, now `per_point`; `table` is the tidy one every result
+        shares."""
+        deprecated("SweepResult.summary()", "SweepResult.table() (tidy) or .per_point() (wide)")
+        return self.per_point(level)
+
+    def to_dict(self) -> dict:
+        """The sweep as JSON: its settings, and per point its swept values, ``n`` and per KPI
+        ``mean`` and ``ci95`` (with a baseline also ``diff`` and its paired ``diff_ci95``), and
+        the failures; NaN as null."""
+        table = self.table()
+        points = []
+        for p in self.points.index:
+            rows = table.xs(p, level="point")
+            kpis = {}
+            for kpi, r in rows.iterrows():
+                doc = {"mean": r["mean"], "ci95": [r["ci_low"], r["ci_high"]], "n": int(r["n"])}
+                if self.baseline is not None:
+                    doc.update(diff=r["diff"], diff_ci95=[r["diff_ci_low"], r["diff_ci_high"]])
+                kpis[str(kpi)] = doc
+            values = {k: _stored(self.points.loc[p, k]) for k in self.keys}
+            points.append({"point": int(p), "values": values, "kpis": kpis})
+        failures = self.failures.astype(object).where(self.failures.notna(), None)
+        return finite_or_none(
+            {
+                "scenario": self.scenario.name,
+                "seed": self.seed,
+                "replications": self.replications,
+                "swept_keys": self.keys,
+                "baseline": self.baseline,
+                "points": points,
+                "failures": failures.to_dict(orient="records"),
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table, unit_of
+
+        shown = self.table()
+        shown = shown[shown.index.get_level_values("kpi").isin(HEADLINE)]
+        against = f"; diff against point {self.baseline}" if self.baseline is not None else ""
+        return html_table(
+            shown,
+            f"{self.describe()}{against} (headline KPIs; .table() has all)",
+            row_unit=lambda label: unit_of(str(label[1])),
+            column_units={"diff_n": "count", **{k: "text" for k in self.keys}},
+        )
 
     def describe(self) -> str:
         """One line: points, replications, runs computed now and reused from the folder."""
@@ -128,6 +220,7 @@ class SweepResult:
         )
 
 
+@one_bar
 def sweep(
     scenario: Scenario,
     points: Any,
@@ -141,6 +234,7 @@ def sweep(
     extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
     parameter_uncertainty: bool = False,
     overwrite: bool = False,
+    baseline: Any = None,
 ) -> SweepResult:
     """Run ``scenario`` at every design point for ``replications`` replications each.
 
@@ -162,8 +256,14 @@ def sweep(
     ``parameter_uncertainty``: replication r of every point runs on the same draw of the
     scenario's fitted parameters (as in `run`); a swept key is the point's own value, never
     drawn. The summary's intervals stay plain t intervals over the replications.
+
+    ``baseline``: the point every other is compared with, replication by replication (see
+    `SweepResult.versus`): a point id, a label ``"sales.reps=7"``, or ``"scenario"``, the
+    scenario at its own values, added as a last point when no point is that already.
     """
     design = as_design(points)
+    if isinstance(baseline, str) and baseline.strip() == SCENARIO:
+        design = with_scenario_point(scenario, design)
     keys = [str(k) for k in design.columns]
     check_keys(scenario, keys)
     seed = check_seed(scenario.run.seed if seed is None else seed)
@@ -178,6 +278,7 @@ def sweep(
         uncertain_setup(scenario)
     design = with_scenario_types(scenario, design)
     design.index = pd.RangeIndex(len(design), name="point")
+    base = find_baseline(baseline, scenario, design)
 
     scenarios, failures, notes = _point_scenarios(scenario, design)
     manifest = {
@@ -211,7 +312,8 @@ def sweep(
             seed,
             **options,
         )
-        return _result(scenario, seed, reps, design, outcomes, {}, failures, notes, None)
+        result = _result(scenario, seed, reps, design, outcomes, {}, failures, notes, None)
+        return replace(result, baseline=base)
 
     folder = Path(out)
     with open_store(folder, manifest, overwrite) as store:
@@ -229,6 +331,7 @@ def sweep(
 
         outcomes = execute(jobs, seed, on_outcomes=save, **options)
         result = _result(scenario, seed, reps, design, outcomes, stored, failures, notes, folder)
+        result = replace(result, baseline=base)
         _write_folder(result, store)
     return result
 
@@ -266,6 +369,7 @@ def load_sweep(folder: str | Path) -> SweepResult:
         folder,
         0,
         len(results),
+        manifest.get("baseline"),
     )
 
 
@@ -356,15 +460,16 @@ def _result(
 
 def _write_folder(result: SweepResult, store: SweepStore) -> None:
     """Export the tables (still under the folder's lock, so concurrent runs never race)."""
-    store.write_table(result.results, "results")
-    store.write_table(result.summary(), "summary")
+    store.write_table(result.kpis, "results")
+    store.write_table(result.per_point(), "summary")
     store.write_table(result.failures.astype({"error": str}), "failures")
     store.finish(
         {
             "replications": result.replications,
-            "runs": len(result.results),
+            "runs": len(result.kpis),
             "failures": len(result.failures),
             "warnings": {str(p): list(w) for p, w in result.warnings.items()},
+            "baseline": result.baseline,
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )

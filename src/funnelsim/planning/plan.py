@@ -106,6 +106,17 @@ class QuotaPlan:
         out = pd.DataFrame(rows, columns=["quantity", "reverse_funnel", "simulated_plan"])
         return out.set_index("quantity")
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        return html_table(
+            self.table(),
+            f"{self.scenario.name}: {self.prospects_per_week:,.0f} prospects a week reach "
+            f"{self.target_revenue:,.0f} ({self.basis.describe()}) with probability at least "
+            f"{self.confidence:.0%}",
+            row_unit=_quantity_unit,
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``quota --json`` document, plus the detail behind it."""
         lo, hi = self.p_hit_ci95
@@ -169,3 +180,15 @@ def records(frame: pd.DataFrame, index_name: str | None) -> list[dict]:
             rec[str(k)] = v if isinstance(v, str) else json_number(v)
         out.append(rec)
     return out
+
+
+def _quantity_unit(quantity: Any) -> str:
+    """How a row of the plan's table reads."""
+    name = str(quantity)
+    if name.startswith("p_hit") or name == "sla_attainment":
+        return "rate"
+    if name.startswith("reps"):
+        return "count"
+    if name in ("prospects_per_week", "mqls_per_week", "offered_load"):
+        return "number"
+    return "currency"  # expected revenue and the plan's costs

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UsageError
+from ..experiment.progress import one_bar
 from ..experiment.stats import mean_ci
 from ..formatting import volume
 from ..scenario import Scenario
@@ -47,6 +48,7 @@ LIMIT_FACTOR = 10.0
 MAX_LOAD = 2.0
 
 
+@one_bar
 def quota(
     scenario: Scenario,
     target_revenue: float,

@@ -122,6 +122,15 @@ class ReverseFunnel:
         out["per_week"] = out["needed"] / self.weeks if self.weeks > 0 else math.inf
         return out
 
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        return html_table(
+            self.table(),
+            f"reverse funnel: {self.target_revenue:,.0f} ({self.basis.describe()})",
+            column_units={"rate": "rate", "needed": "number", "per_week": "number"},
+        )
+
     def to_dict(self) -> dict:
         t = self.table()
         return {

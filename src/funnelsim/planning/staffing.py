@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..deprecation import CallableTable
 from ..errors import UsageError
+from ..experiment.progress import one_bar
 from ..experiment.stats import json_number, mean_ci
 from ..scenario import Scenario
 from ..scenario.checks import offered_load
@@ -28,13 +30,22 @@ from .evaluation import Evaluation, make_evaluator
 from .headcount import Headcount, fewest_for_sla, most_profitable
 from .reverse_funnel import cohort_weeks
 
+# The staffing table's columns that are not KPIs under their own name.
+STAFFING_UNITS = {
+    "sla_ci_low": "rate",
+    "sla_ci_high": "rate",
+    "erlang_sla_attainment": "rate",
+    "offered_load": "number",
+    "marginal_revenue_per_rep": "currency",
+}
+
 
 @dataclass(frozen=True)
 class StaffingResult:
     """The staffing answer: ``reps_needed`` (fewest for the SLA; None when no headcount reaches
     it, with ``reason``), ``reps_best`` (the most profitable headcount that keeps the SLA; None
     without a rep cost or without an SLA answer), the current headcount, the Erlang estimate, and
-    ``table`` (one row per rep count tried)."""
+    ``frame``, one row per rep count tried (`table` returns it)."""
 
     scenario: Scenario
     sla_target: float
@@ -43,7 +54,7 @@ class StaffingResult:
     reps_best: int | None
     current_reps: int
     erlang: ErlangEstimate
-    table: pd.DataFrame
+    frame: pd.DataFrame
     replications: int
     seed: int
     basis: RevenueBasis
@@ -55,10 +66,32 @@ class StaffingResult:
     def booked_within_days(self) -> float | None:
         return self.basis.by_day if self.basis.kind == "booked" else None
 
+    @property
+    def table(self) -> CallableTable:
+        """``result.table()``: one row per rep count tried (index ``reps``): ``replications``,
+        ``sla_attainment`` with ``sla_ci_low`` and ``sla_ci_high``, the Erlang prediction, mean
+        first-touch wait, utilization, offered load, counted revenue, marginal revenue per added
+        rep and, with a rep cost, rep cost, marketing cost and profit; ``note`` marks rows.
+        (``result.table`` without the call, an attribute until now, still works for one release
+        and warns.)"""
+        return CallableTable(self.frame, "StaffingResult.table")
+
+    def _repr_html_(self) -> str:
+        from ..formatting import html_table
+
+        best = f", most profitable {self.reps_best}" if self.reps_best is not None else ""
+        return html_table(
+            self.frame,
+            f"{self.scenario.name}: fewest reps for {self.sla_target:.0%} SLA attainment: "
+            f"{self.reps_needed if self.reps_needed is not None else 'none'}{best} "
+            f"(today {self.current_reps})",
+            column_units=STAFFING_UNITS,
+        )
+
     def to_dict(self) -> dict:
         """The contract's ``staffing --json`` document (plus the economics and settings)."""
         rows = []
-        for reps, r in self.table.iterrows():
+        for reps, r in self.frame.iterrows():
             row: dict[str, Any] = {"reps": int(reps)}
             row.update({k: v if isinstance(v, str) else json_number(v) for k, v in r.items()})
             rows.append(row)
@@ -133,6 +166,7 @@ def _paired_gain(before: tuple[int, Evaluation], after: tuple[int, Evaluation]) 
     return float(np.mean(gain)) / (c1 - c0)
 
 
+@one_bar
 def staffing(
     scenario: Scenario,
     sla_target: float = 0.9,
@@ -185,7 +219,7 @@ def staffing(
         reps_best=result.reps_best,
         current_reps=s.sales.reps,
         erlang=est,
-        table=staffing_table(s, hc.rows, est, cost, result.marks),
+        frame=staffing_table(s, hc.rows, est, cost, result.marks),
         replications=r,
         seed=seed,
         basis=basis,

@@ -12,7 +12,7 @@ from .funnel import STAGES, funnel, funnel_table
 from .quota import quota_curve
 from .speed import first_touch, speed_to_lead
 from .style import PALETTE, png_bytes, save_png
-from .sweeps import heatmap, tornado, tornado_frame
+from .sweeps import heatmap, sweep_line, tornado, tornado_frame
 from .timeseries import period_bands, period_dashboard, period_series
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "revenue_distribution",
     "save_png",
     "speed_to_lead",
+    "sweep_line",
     "tornado",
     "tornado_frame",
     "waterfall",

@@ -198,3 +198,78 @@ def _setting(v: Any, key: str = "") -> str:
             return style.hours(float(v))
         return f"{int(v)}" if float(v).is_integer() else f"{v:.3g}"
     return str(v)
+
+
+def sweep_line(
+    result: Any,
+    x: str,
+    value: str = "revenue",
+    *,
+    unit: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """A KPI across one swept key, with 95% error bars: the point means and their own t
+    intervals, or, for a sweep with a baseline (``fs.sweep(..., baseline=...)`` or
+    ``result.versus(...)``), each point's difference from the baseline with its *paired*
+    interval. Every point shares common random numbers, so the paired bars show the trend that
+    the points' own spread hides. Other swept keys draw one line per combination of their
+    settings.
+
+    ``result``: a `SweepResult`. Returns the Figure.
+    """
+    table = result.table()
+    if x not in result.keys:
+        raise UsageError(f"the sweep line: {x!r} is not a swept key (swept: {result.keys})")
+    kpis = table.index.get_level_values("kpi")
+    if value not in set(kpis):
+        raise UsageError(f"the sweep line: {value!r} is not a KPI of the sweep")
+    rows = table[kpis == value].droplevel("kpi")
+    paired = result.baseline is not None
+    est, lo, hi = (
+        ("diff", "diff_ci_low", "diff_ci_high") if paired else ("mean", "ci_low", "ci_high")
+    )
+    unit = unit or style.unit_of(value)
+    fig, ax = style.new_axes(ax)
+    others = [k for k in result.keys if k != x]
+    groups = rows.groupby(others, sort=True, dropna=False) if others else [((), rows)]
+    colours = style.series_colors(str(i) for i in range(len(groups)))
+    for i, (setting, part) in enumerate(groups):
+        part = part.sort_values(x)
+        xs = part[x].to_numpy(float)
+        y = part[est].to_numpy(float)
+        below = np.clip(y - part[lo].to_numpy(float), 0, None)
+        above = np.clip(part[hi].to_numpy(float) - y, 0, None)
+        setting = setting if isinstance(setting, tuple) else (setting,)
+        label = ", ".join(f"{k} = {_setting(v, k)}" for k, v in zip(others, setting, strict=True))
+        ax.errorbar(
+            xs,
+            y,
+            yerr=np.nan_to_num(np.vstack([below, above])),
+            color=colours[str(i)],
+            marker="o",
+            capsize=4,
+            linewidth=2,
+            label=label or None,
+        )
+    if paired:
+        ax.axhline(0, color=style.GUIDE, linewidth=1)
+    ax.yaxis.set_major_formatter(style.formatter(unit))
+    base = ""
+    if paired:
+        shown = ", ".join(
+            f"{k} = {_setting(result.points.loc[result.baseline, k], k)}" for k in result.keys
+        )
+        base = f", point {result.baseline} ({shown})"
+    style.finish(
+        ax,
+        title=(f"{style.pretty(value)}{' change' if paired else ''} across {x}"),
+        subtitle=(
+            f"Difference from the baseline{base}: 95% paired CIs (common random numbers)"
+            if paired
+            else f"Mean over {result.replications} replications, 95% CI of each point"
+        ),
+        xlabel=x,
+        ylabel=f"{style.pretty(value)} vs baseline" if paired else style.pretty(value),
+        legend=bool(others),
+    )
+    return fig
