@@ -13,9 +13,6 @@ per replication. Figures go to stdout and to benchmarks/results/bench_run_out.js
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -26,6 +23,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_run_out.json"
 PRESET = HERE.parent / "scenarios" / "aligned.toml"
 sys.path.insert(0, str(HERE))
+
+from results_file import save  # noqa: E402
 
 
 def measure(sets: list[str], replications: int, workers: int) -> dict:
@@ -98,21 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "peak at R=4 over R=1: " + ", ".join(f"{w} worker(s) {x:.2f}x" for w, x in ratios.items())
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "machine": platform.platform(),
-                "python": platform.python_version(),
-                "prospects": args.prospects,
-                "scenario": info,
-                "runs": rows,
-                "peak_ratio_r4_over_r1": ratios,
-            },
-            indent=2,
-        )
-        + "\n"
+    save(
+        RESULTS,
+        {
+            "prospects": args.prospects,
+            "scenario": info,
+            "runs": rows,
+            "peak_ratio_r4_over_r1": ratios,
+        },
     )
     return 0
 

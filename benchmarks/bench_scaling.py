@@ -13,10 +13,6 @@ benchmarks/results/bench_scaling.json.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import os
-import platform
 import statistics
 import sys
 from pathlib import Path
@@ -25,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_scaling.json"
 TARGET = 1.15
 sys.path.insert(0, str(HERE))
+
+from results_file import save  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,20 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         f"cost per prospect at {rows[-1]['size']:,} over {rows[0]['size']:,}: {ratio:.2f}x "
         f"(target at most {TARGET}x)"
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "machine": platform.platform(),
-                "load_average_1min": os.getloadavg()[0],
-                "sizes": rows,
-                "ratio_largest_over_smallest": ratio,
-                "target": TARGET,
-            },
-            indent=2,
-        )
-        + "\n"
+    save(
+        RESULTS,
+        {
+            "sizes": rows,
+            "ratio_largest_over_smallest": ratio,
+            "target": TARGET,
+        },
     )
     return 0
 

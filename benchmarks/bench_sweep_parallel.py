@@ -12,10 +12,7 @@ a wall-time ratio. Figures go to stdout and to benchmarks/results/bench_sweep_pa
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -25,6 +22,8 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "bench_sweep_parallel.json"
 TARGET = 1.8
 sys.path.insert(0, str(HERE))
+
+from results_file import save  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,25 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         f"serial {serial:.1f} s, {args.workers} workers {pooled:.1f} s, {speedup:.2f}x "
         f"(target at least {TARGET}x; load average {os.getloadavg()[0]:.1f})"
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "machine": platform.platform(),
-                "cpu_count": os.cpu_count(),
-                "load_average_1min": os.getloadavg()[0],
-                "setup": info,
-                "grid": grid,
-                "serial_seconds": serial,
-                "pooled_seconds": pooled,
-                "workers": args.workers,
-                "speedup": speedup,
-                "target": TARGET,
-            },
-            indent=2,
-        )
-        + "\n"
+    save(
+        RESULTS,
+        {
+            "setup": info,
+            "grid": grid,
+            "serial_seconds": serial,
+            "pooled_seconds": pooled,
+            "workers": args.workers,
+            "speedup": speedup,
+            "target": TARGET,
+        },
     )
     return 0
 
