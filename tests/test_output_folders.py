@@ -191,7 +191,7 @@ def test_run_out_streams_the_same_files_as_writing_a_finished_run(scenario, tmp_
     import funnelsim as fs
 
     s = fs.load(scenario)
-    held = fs.run(s, 3, seed=5, progress=False)
+    held = fs.run(s, 3, seed=5, keep_records=True, progress=False)
     fs.write_run(held, tmp_path / "held", period="weekly")
     with fs.open_executor("process", 2) as ex:
         streamed = fs.run_to_folder(
@@ -231,3 +231,14 @@ def test_a_run_that_fails_midway_leaves_no_part_behind(scenario, tmp_path, monke
     with pytest.raises(RuntimeError, match="boom"):
         fs.run_to_folder(fs.load(scenario), out, 3, 5, progress=False)
     assert list(out.iterdir()) == []
+
+
+def test_writing_a_run_that_kept_no_records_is_refused(scenario, tmp_path):
+    """Records are off by default; a folder without its ledgers would look complete but is
+    not, so write_run refuses and says what to do instead."""
+    import funnelsim as fs
+
+    bare = fs.run(fs.load(scenario), 2, seed=5, progress=False)
+    with pytest.raises(fs.UsageError, match="keep_records=True.*run_to_folder"):
+        fs.write_run(bare, tmp_path / "bare")
+    assert not (tmp_path / "bare").exists()

@@ -64,7 +64,15 @@ def write_run(
 
     ``out`` must be new, empty or a folder funnelsim wrote a run into; ``overwrite=True`` writes
     into any folder, replacing files of the same names. `UsageError` otherwise.
-    For runs too large to hold every record at once, `run_to_folder` writes the same files."""
+    For runs too large to hold every record at once, `run_to_folder` writes the same files.
+    A run that kept no records (``keep_records=False``, the default) is refused: its folder
+    would lack the ledgers."""
+    if not result.records:
+        raise UsageError(
+            "this run kept no records, so its ledgers cannot be written: run it with "
+            "keep_records=True, or let fs.run_to_folder(scenario, folder, ...) run and write it "
+            "replication by replication"
+        )
     tables = run_tables(result, period)
     parquet = _has_pyarrow()
 

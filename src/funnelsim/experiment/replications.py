@@ -172,7 +172,7 @@ def run(
 
     ``on_record``: called here with each replication's record as soon as it finishes (in the
     order they finish), which is then dropped: the result keeps no records, and memory holds
-    only the replications in flight, however many run (`write_run_streaming` uses it).
+    only the replications in flight, however many run (`run_to_folder` uses it).
     """
     held = uncertain_setup(scenario) if parameter_uncertainty else ()
     seed = scenario.run.seed if seed is None else int(seed)
