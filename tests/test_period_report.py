@@ -50,12 +50,14 @@ def scenario(**changes):
 
 @pytest.fixture(scope="module")
 def plain():
-    return fs.run(scenario(), progress=False)
+    return fs.run(scenario(), keep_records=True, progress=False)
 
 
 @pytest.fixture(scope="module")
 def committed():
-    return fs.run(scenario(**{"marketing.mql_commitment_per_week": 120}), progress=False)
+    return fs.run(
+        scenario(**{"marketing.mql_commitment_per_week": 120}), keep_records=True, progress=False
+    )
 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
