@@ -204,14 +204,17 @@ def test_a_different_sweep_is_refused_at_once_even_while_one_runs(scenario, tmp_
     """While a sweep holds the folder, a different sweep aimed at it is refused (exit 2) without
     waiting for the lock."""
     out = tmp_path / "busy"
-    first = start(_args(scenario, out), tmp_path / "first.txt")
+    # Long enough (about a minute) that the first sweep is surely still running when the other
+    # command has started and checked; it is killed as soon as the check is done.
+    long = REPS * 20
+    first = start(_args(scenario, out, reps=long), tmp_path / "first.txt")
     try:
         deadline = time.monotonic() + 60
         while _stored(out) == 0 and time.monotonic() < deadline and first.poll() is None:
             time.sleep(0.01)
         assert first.poll() is None and not lock_is_free(out / ".sweep.lock")
         other = subprocess.run(
-            [sys.executable, "-m", "funnelsim.cli", *map(str, _args(scenario, out, seed=6))],
+            [sys.executable, "-m", "funnelsim.cli", *map(str, _args(scenario, out, long, seed=6))],
             capture_output=True,
             text=True,
             timeout=60,
