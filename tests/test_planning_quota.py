@@ -460,3 +460,28 @@ def test_saturation_needs_a_gain_clearly_below_growth_where_that_is_telling(anal
     assert offered_load(busy) >= 1
     overloaded = _evaluation(busy, [0, 0, 0, 55_000, 0, 0, 0, 0, 55_000, 0])
     assert _saturated(overloaded, _evaluation(busy, list(overloaded.values("revenue")), 2.0))
+
+
+def test_a_search_on_runs_cut_at_the_deadline_finds_the_plan_of_full_runs(monkeypatch):
+    """The search simulates each replication only until the basis's deadline (the horizon,
+    by default): revenue counted by then cannot depend on what comes after, so the plan, the
+    search trace and the validation equal those of a search on full runs, exactly. On the
+    capacity case, where the queue is real and leads keep working after the horizon."""
+    import importlib
+
+    from funnelsim.planning import evaluation
+
+    quota = importlib.import_module("funnelsim.planning.quota")  # the module, not the function
+    s = fs.from_dict(capacity_dict())
+    cut = fs.quota(s, 30_000, CONFIDENCE, replications=30, validate=20, progress=False)
+
+    def full_runs(*args, counted_only=False, **kwargs):
+        return evaluation.make_evaluator(*args, **kwargs)
+
+    monkeypatch.setattr(quota, "make_evaluator", full_runs)
+    full = fs.quota(s, 30_000, CONFIDENCE, replications=30, validate=20, progress=False)
+    assert cut.prospects_per_week == full.prospects_per_week
+    assert cut.search.equals(full.search)
+    assert cut.validation == full.validation
+    assert cut.expected_revenue == full.expected_revenue
+    assert cut.sla_attainment == full.sla_attainment

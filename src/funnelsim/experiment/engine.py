@@ -52,6 +52,7 @@ class Job:
     replications: tuple[int, ...]
     parameter_uncertainty: bool = False
     hold: tuple[str, ...] = ()
+    until_h: float | None = None  # simulate only until this hour (see `simulate`)
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,15 @@ class Outcome:
     error: str | None = None
 
 
-def replicate(scenario: Scenario, seed: int, replication: int, keep_record: bool = False):
+def replicate(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    keep_record: bool = False,
+    until_h: float | None = None,
+):
     """One replication: ``(kpis, record or None)``. Top-level so that executors can pickle it."""
-    rec = simulate(scenario, seed, replication)
+    rec = simulate(scenario, seed, replication, until_h)
     return compute_kpis(rec), (rec if keep_record else None)
 
 
@@ -81,6 +88,7 @@ def run_chunk(
     capture_errors: bool,
     parameter_uncertainty: bool = False,
     hold: tuple[str, ...] = (),
+    until_h: float | None = None,
 ) -> list[Outcome]:
     """Run replications of one scenario; top-level so any executor can ship it to a worker.
 
@@ -95,7 +103,7 @@ def run_chunk(
     for r in replications:
         try:
             s = scenario_for(scenario, seed, r, hold) if parameter_uncertainty else scenario
-            kpis, rec = replicate(s, seed, r, keep_records or extra_kpis is not None)
+            kpis, rec = replicate(s, seed, r, keep_records or extra_kpis is not None, until_h)
             if extra_kpis is not None:
                 kpis = {**kpis, **_extra(extra_kpis, rec)}
             out.append(Outcome(key, r, kpis, rec if keep_records else None))
@@ -218,6 +226,7 @@ def execute(
                     capture_errors,
                     job.parameter_uncertainty,
                     job.hold,
+                    job.until_h,
                 )
                 in_flight[i] = ((job, reps), fut)
                 fut.add_done_callback(lambda _f, i=i: done.put(i))

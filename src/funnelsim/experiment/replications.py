@@ -144,6 +144,7 @@ def run(
     precision_kpis: Iterable[str] | None = None,
     parameter_uncertainty: bool = False,
     on_record: Callable[[FunnelRecord], None] | None = None,
+    until_h: float | None = None,
 ) -> RunResult:
     """Run replications ``0..R-1`` (or the given replication ids) and return a `RunResult`.
 
@@ -173,6 +174,11 @@ def run(
     ``on_record``: called here with each replication's record as soon as it finishes (in the
     order they finish), which is then dropped: the result keeps no records, and memory holds
     only the replications in flight, however many run (`run_to_folder` uses it).
+
+    ``until_h``: simulate each replication only until that hour since day 0 (see `simulate`):
+    what happened by then is exactly the full run's, for less work; every KPI that looks past
+    it is cut short. For a caller that needs one such KPI only (a quota search and its bookings
+    by the deadline, through ``extra_kpis``).
     """
     held = uncertain_setup(scenario) if parameter_uncertainty else ()
     seed = scenario.run.seed if seed is None else int(seed)
@@ -206,7 +212,7 @@ def run(
     pu = bool(parameter_uncertainty)
     if settings is None:
         outcomes = execute(
-            [Job(0, scenario, tuple(replication_ids(scenario, replications)), pu)],
+            [Job(0, scenario, tuple(replication_ids(scenario, replications)), pu, until_h=until_h)],
             seed,
             **options,
         )
@@ -217,7 +223,7 @@ def run(
     done: list = []
 
     def run_batch(ids: list[int]) -> None:
-        done.extend(execute([Job(0, scenario, tuple(ids), pu)], seed, **options))
+        done.extend(execute([Job(0, scenario, tuple(ids), pu, until_h=until_h)], seed, **options))
 
     def measure() -> dict[str, tuple[np.ndarray, float]]:
         kpis = result_from_outcomes(scenario, seed, done).kpis

@@ -155,15 +155,16 @@ def run_sales(
     rules: Rules,
     calendars: Sequence[RepCalendar],
     productivity: Sequence[Ramp | None],
+    until_h: float | None = None,
 ) -> Handoffs:
     """Simulate hand-offs and the sales team until the cohort's work is done and every lead in
-    progress has finished.
+    progress has finished, or only until ``until_h`` (the events after it never happen).
 
     ``source`` gives the leads: ``first_batch()``, then ``next_batch()`` for each chunk of tail
     arrivals while ``next_start`` (when that chunk begins) is finite and the cohort needs it.
     ``productivity[i]`` scales rep i's speed over time (ramp-up of a new hire), or is None.
     """
-    return _Engine(source, rules, calendars, productivity).run()
+    return _Engine(source, rules, calendars, productivity).run(until_h)
 
 
 _IDLE, _BUSY, _ASLEEP = 0, 1, 2
@@ -606,14 +607,14 @@ class _Engine:
             self.rejected_since_review = [0] * rules.n_kinds
             self._refresh()
 
-    def run(self) -> Handoffs:
+    def run(self, until_h: float | None = None) -> Handoffs:
         env = self.env
         env.process(self.feeder())
         for i in range(len(self.calendars)):
             self.rep_free(i)
         if self.rules.feedback is not None:
             env.process(self.reviewer(self.rules.feedback))
-        env.run()
+        env.run(until=until_h)
         self.L.release()
         self.p_accept = self.p_sql = array("d")
         R = self.R

@@ -140,11 +140,20 @@ def make_evaluator(
     executor: Any = None,
     progress: bool | None = None,
     parameter_uncertainty: bool = False,
+    counted_only: bool = False,
 ) -> Evaluator:
     """``evaluate(prospects_per_week, reps, ids=None) -> Evaluation`` over replication ``ids``
     (default: ``replications``) on a fixed seed, remembering every replication it ran.
 
+    ``counted_only``: the caller reads the counted revenue alone (a search), so each
+    replication is simulated only until the basis's deadline, when there is one: by causality
+    the revenue counted by then is exactly the full run's, at a fraction of the cost (a preset
+    drains for a year past its horizon). The other columns are then cut short; do not read them.
+
     ``evaluate.runs`` counts the replications simulated so far (what a search cost)."""
+    until_h = basis.deadline_h if counted_only and math.isfinite(basis.deadline_h) else None
+    if until_h is not None and month_edges_h is not None:
+        raise ValueError("a counted-only evaluator has no monthly schedule")
     cache: dict[tuple[float, int], dict[int, dict[str, float]]] = {}
     scenarios: dict[tuple[float, int], Scenario] = {}
     default_ids = tuple(int(r) for r in replications)
@@ -174,6 +183,7 @@ def make_evaluator(
                 executor=executor,
                 extra_kpis=extra,
                 parameter_uncertainty=parameter_uncertainty,
+                until_h=until_h,
             ).kpis
             evaluate.runs += len(missing)
             for r, row in kpis.iterrows():

@@ -134,6 +134,18 @@ def quota(
         progress=progress,
         parameter_uncertainty=parameter_uncertainty,
     )
+    # The search reads only counted revenue: its runs stop at the basis's deadline. The plan's
+    # own figures (SLA, speed, the monthly schedule) come from `evaluate`, on fresh ids.
+    counting = make_evaluator(
+        s,
+        seed,
+        range(r),
+        basis=basis,
+        executor=executor,
+        progress=progress,
+        parameter_uncertainty=parameter_uncertainty,
+        counted_only=True,
+    )
     trace: list[dict] = []
     deal = rf.counted_value_per_deal
     reps = s.sales.reps
@@ -143,7 +155,7 @@ def quota(
         reps = first.reps if first.reps is not None else reps
     notes: list[str] = []
     for i in range(3 if size_reps else 1):
-        found = search(evaluate, reps, target_revenue, des, start, limit, tolerance, trace, deal)
+        found = search(counting, reps, target_revenue, des, start, limit, tolerance, trace, deal)
         if isinstance(found, Stalled):
             raise UsageError(
                 unreachable(s, target_revenue, confidence, basis, found, share, limit_note)
@@ -207,7 +219,7 @@ def quota(
         erlang=est,
         staffing=staffing_table(s, hc.rows, est, 0.0, marks),
         search=pd.DataFrame(trace),
-        simulations=evaluate.runs,  # type: ignore[attr-defined]
+        simulations=evaluate.runs + counting.runs,  # type: ignore[attr-defined]
         channels=channel_plan(s, plan_volume) if s.arrivals.channels else None,
         costs=costs if costs["total_cost"] > 0 else None,
         monthly=monthly,
