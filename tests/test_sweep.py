@@ -148,10 +148,10 @@ def test_a_point_that_raises_is_recorded_with_its_message(base, monkeypatch):
 
     real = engine.simulate
 
-    def flaky(scenario, seed, replication):
+    def flaky(scenario, seed, replication, until_h=None):
         if scenario.sales.reps == 2 and replication == 1:
             raise RuntimeError("boom in replication 1")
-        return real(scenario, seed, replication)
+        return real(scenario, seed, replication, until_h)
 
     monkeypatch.setattr(engine, "simulate", flaky)
     res = fs.sweep(base, {"sales.reps": [2, 3]}, 2, 11, progress=False)
