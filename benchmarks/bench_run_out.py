@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--prospects", type=int, default=200_000)
     args = p.parse_args(argv)
-    from bench_run import PRESET as preset
     from bench_run import scaled_scenario
 
-    assert preset == PRESET
     s, info = scaled_scenario(args.prospects)
     sets = [
         "--set",

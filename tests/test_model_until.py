@@ -47,3 +47,10 @@ def test_a_run_cut_at_h_agrees_with_the_full_run_on_everything_before_h(preset, 
             assert full.mql_at.size > cut.mql_at.size
             cut_any = True
     assert cut_any, "no replication went on past the stop: the test would show nothing"
+
+
+@pytest.mark.parametrize("until", [0, -5.0, float("nan"), float("inf"), "90", True])
+def test_a_stop_that_is_not_a_positive_hour_is_a_usage_error(until):
+    s = fs.load(PRESETS / "siloed.toml", SHORT)
+    with pytest.raises(fs.UsageError, match="until_h must be a number of hours above 0"):
+        fs.simulate(s, 3, 0, until_h=until)

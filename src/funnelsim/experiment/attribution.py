@@ -318,6 +318,7 @@ def attribute(
     chunk_size: int | None = None,
     progress: bool | None = None,
     extra_kpis: Callable[[FunnelRecord], Mapping[str, float]] | None = None,
+    prune_inert: bool = True,
 ) -> Attribution:
     """Split the gap in ``kpi`` (alternative - baseline) into each lever group's Shapley value.
 
@@ -330,7 +331,8 @@ def attribute(
     and alone back from the alternative, changes ``kpi`` in no replication (``inert``). That
     is exact for a lever the KPI does not depend on (churn and bookings); it would miss only a
     lever that mattered purely through interactions, neither alone. The steps still add up to
-    the gap, since switching the inert groups back changes nothing.
+    the gap, since switching the inert groups back changes nothing. ``prune_inert=False``
+    runs the whole expansion instead.
     Exact Shapley values when there are at most ``exact_max_groups`` groups (2^k coalitions),
     else ``permutations`` random orders (even, default 32, half of them the reverse of the
     other half), drawn from ``seed``. ``replications``/``seed`` default to the baseline's
@@ -401,7 +403,7 @@ def attribute(
     # Which groups cannot move the KPI: each alone from the baseline, and (for those that did
     # nothing there) alone back from the alternative, on common random numbers.
     evaluate([0, full, *(1 << i for i in range(k))], f"{k} groups, one at a time")
-    still = [i for i in range(k) if np.array_equal(values[1 << i], values[0])]
+    still = [i for i in range(k) if prune_inert and np.array_equal(values[1 << i], values[0])]
     evaluate([full ^ (1 << i) for i in still], "checking the groups that moved nothing")
     inert = [i for i in still if np.array_equal(values[full ^ (1 << i)], values[full])]
     live = [i for i in range(k) if i not in inert]

@@ -170,7 +170,7 @@ def run_to_folder(
             if periods
             else pd.DataFrame()
         )
-        return [result, written, result_periods]
+        return result, written, result_periods
 
     result, written, stacked = _into_folder(out, overwrite, write_all, mark=False)
     return FolderRun(result, written, stacked)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ..calendar import DAY_INDEX
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError, UsageError
 from ..scenario import Scenario
 from ..scenario.checks import BYTES_PER_PROSPECT, MAX_REPLICATION_BYTES
 from .channels import channel_mix
@@ -115,7 +115,10 @@ def check_simulated_work(s: Scenario) -> None:
     before and after it that keep its queue steady, could not fit in memory. The cohort alone
     is checked when the scenario loads; this adds the pre-history and the tail, which need the
     delay distributions."""
-    lo, hi = simulated_span_h(s)
+    _check_span(s, *simulated_span_h(s))
+
+
+def _check_span(s: Scenario, lo: float, hi: float) -> None:
     prospects = s.arrivals.prospects_per_week / WEEK_H * (hi - lo)
     if prospects * BYTES_PER_PROSPECT <= MAX_REPLICATION_BYTES:
         return
@@ -155,7 +158,11 @@ def simulate(
     missing, so the other KPIs of such a record are cut short and mean nothing.
     """
     s = scenario
-    check_simulated_work(s)
+    if until_h is not None and (
+        isinstance(until_h, bool)
+        or not (isinstance(until_h, int | float) and 0 < until_h < math.inf)
+    ):
+        raise UsageError(f"until_h must be a number of hours above 0 (given: {until_h!r})")
     seed = s.run.seed if seed is None else seed
     r = replication
     streams = Streams(seed, r)
@@ -165,6 +172,7 @@ def simulate(
     rules = sales_rules(s)
     n_att = rules.attempts
     cap_h = tail_cap_h(s, rules)
+    _check_span(s, -delay_bound_h(mix), cap_h)  # the span the lead source will simulate
     plan = LeadPlan(
         max_cycles=rules.max_cycles,
         attempts=n_att,
